@@ -1,0 +1,567 @@
+#include "pipeline/pipeline.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+#include "core/cloudevents.h"
+#include "core/interner.h"
+#include "core/json_writer.h"
+#include "detect/enrichment.h"
+#include "stream/bytes.h"
+#include "stream/checkpoint_store.h"
+#include "stream/dedup.h"
+#include "stream/engine.h"
+#include "stream/file_sink.h"
+#include "stream/watermark.h"
+
+namespace sentinel {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr uint32_t kCheckpointVersion = 1;
+constexpr size_t kRawBytesInDeadLetter = 512;
+constexpr int64_t kDedupExpiryEveryMs = 3'600'000;
+
+/// splitmix64's finaliser: spreads neighbouring cell ids over the shards.
+uint64_t mix(uint64_t x) {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ull;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebull;
+  x ^= x >> 31;
+  return x;
+}
+
+/// Parent of an S2 cell id at `level`. S2 encodes a cell's level in the
+/// position of its lowest set bit, so the parent is a mask away; this keeps
+/// S2's headers out of the pipeline, which only needs it to re-partition
+/// restored window state.
+uint64_t parent_cell(uint64_t id, int level) {
+  const uint64_t lsb = 1ull << (2 * (30 - level));
+  return (id & (~lsb + 1)) | lsb;
+}
+
+/// The enrichment stage on a shard: one call per batch, cheap-only while the
+/// latency circuit breaker is open.
+class EnrichStage final : public BatchStage {
+ public:
+  EnrichStage(const Enricher& enricher, const std::atomic<bool>& breaker, std::atomic<uint64_t>& degraded)
+      : enricher_(enricher), breaker_(breaker), degraded_(degraded) {}
+  std::string_view name() const override { return "enrich"; }
+  void process(std::span<Event> events) override {
+    const bool cheap = breaker_.load(std::memory_order_relaxed);
+    enricher_.enrich_batch(events, cheap);
+    if (cheap) degraded_.fetch_add(events.size(), std::memory_order_relaxed);
+  }
+
+ private:
+  const Enricher& enricher_;
+  const std::atomic<bool>& breaker_;
+  std::atomic<uint64_t>& degraded_;
+};
+
+int resolve_shards(int requested) {
+  if (requested > 0) return requested;
+  const unsigned hw = std::thread::hardware_concurrency();
+  return hw == 0 ? 1 : static_cast<int>(hw);
+}
+
+}  // namespace
+
+struct Pipeline::Impl {
+  Config config;
+  PipelineOptions options;
+  PipelineCounters counters;
+  Interner sources, types;
+  std::unique_ptr<Enricher> enricher;
+  std::unique_ptr<EventDecoder> decoder;
+  WatermarkTracker watermarks;
+  DedupSet dedup;
+  std::unique_ptr<ShardedEngine> engine;
+  std::unique_ptr<CheckpointStore> store;
+  std::unique_ptr<FileSink> windows_out, dead_out, late_out;
+  std::function<std::vector<ResumePoint>()> positions;
+  std::map<size_t, std::shared_ptr<const std::string>> held;  // current text per input
+
+  uint64_t epoch = 0;
+  uint64_t lines_in_batch = 0;
+  int64_t last_dedup_expiry_ms = INT64_MIN;
+  std::chrono::steady_clock::time_point last_checkpoint = std::chrono::steady_clock::now();
+  bool finished = false;
+
+  // Ingest snapshots waiting for their epoch's window results (ingest thread
+  // writes, merger thread reads).
+  std::mutex snapshots_mutex;
+  std::map<uint64_t, std::string> snapshots;
+
+  mutable std::mutex highlight_mutex;
+  std::string highlight;
+  std::string scratch;
+
+  Impl(const Config& c, PipelineOptions o)
+      : config(c),
+        options(std::move(o)),
+        watermarks(c.watermark.max_out_of_orderness, c.windows.allowed_lateness,
+                   c.watermark.idle_timeout),
+        dedup(c.ingest.dedup_horizon) {}
+
+  int route(uint64_t coarse) const {
+    return static_cast<int>(mix(coarse) % static_cast<uint64_t>(engine->shard_count()));
+  }
+
+  std::string input_name(size_t input) const {
+    return input < options.inputs.size() ? options.inputs[input] : "?";
+  }
+
+  // ---- outputs -----------------------------------------------------------
+  void write_dead_letter(size_t input, uint64_t line, uint64_t offset, std::string_view reason,
+                         std::string_view raw) {
+    scratch.clear();
+    JsonWriter w(scratch);
+    w.begin_object()
+        .member("input", input_name(input))
+        .member("line", line)
+        .member("offset", offset)
+        .member("reason", reason)
+        .member("raw", raw.substr(0, kRawBytesInDeadLetter))
+        .end_object();
+    dead_out->write_line(scratch);
+    counters.dead_letters.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  void write_late(size_t input, const Event& e, std::string_view raw) {
+    const EventTime wm = watermarks.source_watermark(input);
+    scratch.clear();
+    JsonWriter w(scratch);
+    w.begin_object()
+        .member("input", input_name(input))
+        .member("line", e.where.line)
+        .member("offset", e.where.byte_offset)
+        .member("id", e.id)
+        .member("source", sources.name(e.source))
+        .member("type", types.name(e.type))
+        .member("time", format_rfc3339(e.time))
+        .member("source_watermark", format_rfc3339(wm))
+        .member("reason", "older than the source watermark minus windows.allowed_lateness (" +
+                              format_duration(config.windows.allowed_lateness) + ") by " +
+                              format_duration(Millis(to_ms(wm) - config.windows.allowed_lateness.count() - to_ms(e.time))))
+;
+    if (!raw.empty()) w.key("event").raw(raw);
+    w.end_object();
+    late_out->write_line(scratch);
+    counters.late.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  void render_window(const WindowRecord& r, std::string& out) const {
+    JsonWriter w(out);
+    const std::string_view category = types.name(r.key.category);
+    w.begin_object().member("kind", window_kind_name(r.kind));
+    w.member("start", format_rfc3339(r.start)).member("end", format_rfc3339(r.end));
+    if (r.kind == WindowKind::kGlobal) {
+      const auto& names = enricher->district_names();
+      const std::string district =
+          r.district >= 0 && static_cast<size_t>(r.district) < names.size() ? names[static_cast<size_t>(r.district)] : "";
+      w.member("key", district + "/" + std::string(category));
+      w.member("district", district);
+    } else {
+      const std::string cell = Enricher::cell_token(r.key.cell);
+      w.member("key", cell + "/" + std::string(category));
+      w.member("cell", cell);
+    }
+    w.member("category", category).member("count", r.count).member("revision", r.revision);
+    if (r.retracted) w.member("retracted", true);
+    w.end_object();
+  }
+
+  bool record_less(const WindowRecord& a, const WindowRecord& b) const {
+    if (a.end != b.end) return a.end < b.end;
+    if (a.kind != b.kind) return a.kind < b.kind;
+    if (a.start != b.start) return a.start < b.start;
+    if (a.key.cell != b.key.cell) return a.key.cell < b.key.cell;
+    if (a.key.category != b.key.category) {
+      return types.name(a.key.category) < types.name(b.key.category);
+    }
+    if (a.district != b.district) return a.district < b.district;
+    if (a.revision != b.revision) return a.revision < b.revision;
+    return a.retracted < b.retracted;
+  }
+
+  // ---- merger thread -----------------------------------------------------
+  void on_epoch(EpochOutput& out) {
+    std::sort(out.records.begin(), out.records.end(),
+              [this](const WindowRecord& a, const WindowRecord& b) { return record_less(a, b); });
+    std::string line;
+    const WindowRecord* top = nullptr;
+    for (const WindowRecord& r : out.records) {
+      line.clear();
+      render_window(r, line);
+      windows_out->write_line(line);
+      if (r.kind == WindowKind::kTumbling && (top == nullptr || r.count > top->count)) top = &r;
+    }
+    counters.windows.fetch_add(out.records.size(), std::memory_order_relaxed);
+    counters.epochs.fetch_add(1, std::memory_order_relaxed);
+    if (out.watermark != kMaxEventTime) {
+      counters.watermark_ms.store(to_ms(out.watermark), std::memory_order_relaxed);
+    }
+    if (top != nullptr && top->count >= 3) {
+      std::string h = "busiest 5-min cell " + Enricher::cell_token(top->key.cell) + " " +
+                      std::string(types.name(top->key.category)) + " x" + std::to_string(top->count) +
+                      " at " + format_rfc3339(top->start);
+      std::lock_guard lock(highlight_mutex);
+      highlight = std::move(h);
+    }
+    if (out.checkpoint) write_checkpoint(out);
+  }
+
+  void write_checkpoint(EpochOutput& out) {
+    std::string ingest;
+    {
+      std::lock_guard lock(snapshots_mutex);
+      auto it = snapshots.find(out.epoch);
+      if (it == snapshots.end()) return;
+      ingest = std::move(it->second);
+      snapshots.erase(snapshots.begin(), std::next(it));
+    }
+    if (!store) return;
+    ByteWriter w;
+    w.u32(kCheckpointVersion);
+    w.str(ingest);
+    w.u64(windows_out->flush());
+    w.u64(out.shard_states.size());
+    for (const std::string& s : out.shard_states) w.str(s);
+    windows_out->sync();
+    store->write(out.epoch, w.buffer());
+    counters.checkpoints.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  // ---- ingest thread -----------------------------------------------------
+  std::string ingest_snapshot() {
+    ByteWriter w;
+    w.u64(options.inputs.size());
+    for (const std::string& in : options.inputs) w.str(in);
+    const std::vector<ResumePoint> pos = positions ? positions() : std::vector<ResumePoint>{};
+    w.u64(pos.size());
+    for (const ResumePoint& p : pos) {
+      w.u64(p.offset);
+      w.u64(p.line);
+    }
+    w.u64(epoch);
+    w.u64(lines_in_batch);
+    w.i64(last_dedup_expiry_ms);
+    for (const Interner* in : {&sources, &types}) {
+      const auto names = in->names();
+      w.u64(names.size());
+      for (const auto& n : names) w.str(n);
+    }
+    watermarks.save(w);
+    dedup.save(w);
+    w.u64(dead_out->flush());
+    w.u64(late_out->flush());
+    for (const auto* c : {&counters.lines, &counters.events, &counters.dead_letters, &counters.late,
+                          &counters.duplicates}) {
+      w.u64(c->load());
+    }
+    return w.take();
+  }
+
+  void emit(bool final_marker) {
+    Marker m;
+    m.epoch = ++epoch;
+    m.watermark = final_marker ? kMaxEventTime
+                  : options.live ? watermarks.combined(std::chrono::steady_clock::now())
+                                 : watermarks.combined();
+    const auto now = std::chrono::steady_clock::now();
+    m.checkpoint = options.checkpoint_dir.has_value() &&
+                   (final_marker || now - last_checkpoint >= config.checkpoint.interval);
+    if (m.watermark != kMinEventTime && m.watermark != kMaxEventTime &&
+        to_ms(m.watermark) - last_dedup_expiry_ms >= kDedupExpiryEveryMs) {
+      dedup.expire(m.watermark);
+      last_dedup_expiry_ms = to_ms(m.watermark);
+    }
+    lines_in_batch = 0;
+    if (m.checkpoint) {
+      last_checkpoint = now;
+      std::string snap = ingest_snapshot();
+      std::lock_guard lock(snapshots_mutex);
+      snapshots[m.epoch] = std::move(snap);
+    }
+    engine->emit_marker(m);
+    for (const auto& [input, text] : held) engine->hold_text(text);
+    if (options.live) {
+      // A live reader expects rejected events on disk promptly, not at the next MiB.
+      dead_out->flush();
+      late_out->flush();
+    }
+  }
+
+  // ---- restore -----------------------------------------------------------
+  struct Restored {
+    std::vector<ResumePoint> positions;
+    uint64_t windows_len = 0, dead_len = 0, late_len = 0;
+  };
+
+  std::optional<Restored> restore(const std::string& payload, const std::string& file) {
+    ByteReader r(payload);
+    if (r.u32() != kCheckpointVersion) throw std::runtime_error(file + ": unsupported checkpoint version");
+    const std::string ingest(r.str());
+    Restored out;
+    out.windows_len = r.u64();
+    const uint64_t nshards = r.count(8);
+    std::vector<std::string> shard_states;
+    for (uint64_t i = 0; i < nshards; ++i) shard_states.emplace_back(r.str());
+    if (r.fail()) throw std::runtime_error(file + ": malformed checkpoint payload");
+
+    ByteReader in(ingest);
+    const uint64_t ninputs = in.count(8);
+    std::vector<std::string> names;
+    for (uint64_t i = 0; i < ninputs; ++i) names.emplace_back(in.str());
+    if (names != options.inputs) {
+      std::string had;
+      for (const auto& n : names) had += (had.empty() ? "" : ", ") + n;
+      throw std::runtime_error("checkpoint " + file + " was made for other inputs (" + had +
+                               "); use the same inputs or another --checkpoint-dir");
+    }
+    const uint64_t npos = in.count(16);
+    for (uint64_t i = 0; i < npos; ++i) {
+      ResumePoint p;
+      p.offset = in.u64();
+      p.line = in.u64();
+      out.positions.push_back(p);
+    }
+    epoch = in.u64();
+    lines_in_batch = in.u64();
+    last_dedup_expiry_ms = in.i64();
+    for (Interner* interner : {&sources, &types}) {
+      const uint64_t n = in.count(8);
+      for (uint64_t i = 0; i < n; ++i) {
+        if (interner->intern(in.str()) != i) in.set_fail();
+      }
+    }
+    if (!watermarks.load(in) || !dedup.load(in)) in.set_fail();
+    out.dead_len = in.u64();
+    out.late_len = in.u64();
+    for (auto* c : {&counters.lines, &counters.events, &counters.dead_letters, &counters.late,
+                    &counters.duplicates}) {
+      c->store(in.u64());
+    }
+    if (in.fail()) throw std::runtime_error(file + ": malformed ingest state in checkpoint");
+    const int coarse = config.cells.coarse_level;
+    if (!engine->restore(shard_states, [&](uint64_t cell) { return route(parent_cell(cell, coarse)); })) {
+      throw std::runtime_error(file + ": malformed shard state in checkpoint");
+    }
+    return out;
+  }
+};
+
+Pipeline::Pipeline(const Config& config, PipelineOptions options)
+    : impl_(std::make_unique<Impl>(config, std::move(options))) {
+  Impl& p = *impl_;
+  p.enricher = Enricher::build(config.city, config.cells);
+  p.decoder = std::make_unique<EventDecoder>(decoder_options(config), p.sources, p.types);
+  for (const std::string& name : p.options.inputs) p.watermarks.add_source(name);
+  ShardedEngine::Options eo;
+  eo.shards = resolve_shards(p.options.shards >= 0 ? p.options.shards : config.pipeline.shards);
+  eo.queue_batches = config.pipeline.queue_batches;
+  eo.windows = config.windows;
+  Impl* self = impl_.get();
+  p.engine = std::make_unique<ShardedEngine>(
+      eo,
+      [self](int) {
+        std::vector<std::unique_ptr<BatchStage>> stages;
+        stages.push_back(std::make_unique<EnrichStage>(*self->enricher, self->counters.breaker_open,
+                                                       self->counters.degraded));
+        return stages;
+      },
+      [self](EpochOutput& out) { self->on_epoch(out); });
+}
+
+Pipeline::~Pipeline() {
+  if (impl_ && impl_->engine) impl_->engine->stop();
+}
+
+std::vector<ResumePoint> Pipeline::start() {
+  Impl& p = *impl_;
+  std::error_code ec;
+  fs::create_directories(p.options.out_dir, ec);
+  if (!fs::is_directory(p.options.out_dir)) {
+    throw std::runtime_error("--out " + p.options.out_dir + ": cannot create directory: " + ec.message());
+  }
+  Impl::Restored restored;
+  restored.positions.assign(p.options.inputs.size(), ResumePoint{});
+  if (p.options.checkpoint_dir) {
+    p.store = std::make_unique<CheckpointStore>(*p.options.checkpoint_dir, p.config.checkpoint.keep);
+    std::vector<std::string> problems;
+    auto loaded = p.store->load_latest(problems);
+    for (const std::string& why : problems) {
+      spdlog::warn("checkpoint rejected, trying the previous one: {}", why);
+    }
+    if (loaded) {
+      auto r = p.restore(loaded->payload, loaded->file);
+      restored = *r;
+      if (restored.positions.size() != p.options.inputs.size()) {
+        restored.positions.assign(p.options.inputs.size(), ResumePoint{});
+      }
+      spdlog::info("resumed from {} (epoch {})", loaded->file, p.epoch);
+    } else if (!problems.empty()) {
+      spdlog::warn("no usable checkpoint in {}; starting from the beginning", *p.options.checkpoint_dir);
+    }
+  }
+  const fs::path dir(p.options.out_dir);
+  p.windows_out = std::make_unique<FileSink>((dir / "windows.jsonl").string(), restored.windows_len);
+  p.dead_out = std::make_unique<FileSink>((dir / "dead-letter.jsonl").string(), restored.dead_len);
+  p.late_out = std::make_unique<FileSink>((dir / "late.jsonl").string(), restored.late_len);
+  p.engine->start();
+  return restored.positions;
+}
+
+bool Pipeline::decode(size_t input, std::string_view text, uint64_t line, uint64_t offset, Event& out) {
+  Impl& p = *impl_;
+  p.counters.lines.fetch_add(1, std::memory_order_relaxed);
+  const Status st = p.decoder->decode(text, out);
+  if (!st.ok()) {
+    p.write_dead_letter(input, line, offset, st.error().to_string(), text);
+    return false;
+  }
+  out.where.input = static_cast<InputId>(input);
+  out.where.line = line;
+  out.where.byte_offset = offset;
+  return true;
+}
+
+void Pipeline::reject_too_long(size_t input, uint64_t line, uint64_t offset, uint64_t length,
+                               std::string_view head) {
+  impl_->counters.lines.fetch_add(1, std::memory_order_relaxed);
+  impl_->write_dead_letter(input, line, offset,
+                           "line is " + std::to_string(length) + " bytes, over ingest.max_line_bytes (" +
+                               std::to_string(impl_->config.ingest.max_line_bytes) + ")",
+                           head);
+}
+
+void Pipeline::reject(size_t input, uint64_t line, uint64_t offset, const std::string& reason,
+                      std::string_view raw) {
+  impl_->write_dead_letter(input, line, offset, reason, raw);
+}
+
+void Pipeline::accept(size_t input, Event& e, std::string_view raw) {
+  Impl& p = *impl_;
+  if (!p.dedup.insert(e.key, e.time)) {
+    p.counters.duplicates.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  if (p.watermarks.is_late(input, e.time)) {
+    p.write_late(input, e, raw);
+    return;
+  }
+  const auto now = std::chrono::steady_clock::now();
+  p.watermarks.observe(input, e.time, now);
+  e.ingest_time = now;
+  int shard;
+  if (e.has_location) {
+    e.enrich.coarse_cell = p.enricher->coarse_cell(e.lat, e.lon);
+    shard = p.route(e.enrich.coarse_cell);
+  } else {
+    shard = static_cast<int>(mix(e.key.lo) % static_cast<uint64_t>(p.engine->shard_count()));
+  }
+  p.engine->push(shard, e);
+  p.counters.events.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Pipeline::hold_text(size_t input, const std::shared_ptr<const std::string>& text) {
+  Impl& p = *impl_;
+  auto& current = p.held[input];
+  if (current == text) return;
+  current = text;
+  p.engine->hold_text(text);
+}
+
+uint64_t Pipeline::ingest_body(size_t input, const std::shared_ptr<const std::string>& body,
+                               size_t length, std::vector<Pipeline::Rejection>& rejected) {
+  Impl& p = *impl_;
+  hold_text(input, body);
+  const std::string_view text(body->data(), length);
+  uint64_t accepted = 0;
+  p.decoder->decode_body(
+      text,
+      [&](Event& e) {
+        p.counters.lines.fetch_add(1, std::memory_order_relaxed);
+        const uint64_t before = p.counters.events.load(std::memory_order_relaxed);
+        accept(input, e, {});
+        accepted += p.counters.events.load(std::memory_order_relaxed) - before;
+      },
+      [&](uint64_t line, uint64_t offset, const Error& error) {
+        p.counters.lines.fetch_add(1, std::memory_order_relaxed);
+        rejected.push_back(Rejection{line, offset, error.field, error.reason});
+        const size_t from = std::min<size_t>(offset, length);
+        const std::string_view raw = text.substr(from, std::min<size_t>(kRawBytesInDeadLetter, length - from));
+        p.write_dead_letter(input, line, offset, error.to_string(), raw.substr(0, raw.find('\n')));
+      });
+  p.emit(false);
+  return accepted;
+}
+
+void Pipeline::line_done() {
+  Impl& p = *impl_;
+  if (++p.lines_in_batch >= p.config.pipeline.batch_size) p.emit(false);
+}
+
+void Pipeline::flush_marker() { impl_->emit(false); }
+
+void Pipeline::finish_input(size_t input) { impl_->watermarks.finish(input); }
+
+void Pipeline::set_position_provider(std::function<std::vector<ResumePoint>()> provider) {
+  impl_->positions = std::move(provider);
+}
+
+bool Pipeline::has_capacity() const { return impl_->engine->has_capacity(); }
+uint64_t Pipeline::backlog() const { return impl_->engine->backlog(); }
+
+std::vector<std::string> Pipeline::global_summary() {
+  Impl& p = *impl_;
+  std::vector<WindowRecord> parts = p.engine->global_summary();
+  // Shards hold partial sums of the same (district, category): add them up.
+  std::map<std::pair<int32_t, std::string>, WindowRecord> merged;
+  for (const WindowRecord& r : parts) {
+    auto [it, created] = merged.try_emplace({r.district, std::string(p.types.name(r.key.category))}, r);
+    if (!created) it->second.count += r.count;
+  }
+  std::vector<std::string> out;
+  for (const auto& [k, r] : merged) {
+    std::string line;
+    p.render_window(r, line);
+    out.push_back(std::move(line));
+  }
+  return out;
+}
+
+void Pipeline::finish() {
+  Impl& p = *impl_;
+  if (p.finished) return;
+  p.finished = true;
+  p.emit(true);
+  p.engine->stop();
+  p.windows_out->flush();
+  p.dead_out->flush();
+  p.late_out->flush();
+}
+
+const PipelineCounters& Pipeline::counters() const { return impl_->counters; }
+
+std::string Pipeline::metrics_text() const { return {}; }
+
+int Pipeline::shard_count() const { return impl_->engine->shard_count(); }
+
+std::string Pipeline::latest_highlight() const {
+  std::lock_guard lock(impl_->highlight_mutex);
+  return impl_->highlight;
+}
+
+}  // namespace sentinel

@@ -1,0 +1,120 @@
+// Pipeline: composes the configured stages into the shards and owns the
+// ingest side (decode, dedup, lateness, routing), the outputs and the
+// checkpoints. It is the one place that knows every stage by name.
+//
+// Ingest contract: one thread at a time calls the ingest methods (replay:
+// the replay loop; live: the HTTP handlers under the caller's lock). Output
+// files (DIR/windows.jsonl, dead-letter.jsonl, late.jsonl) are written in a
+// deterministic order: dead letters and late events in input order, window
+// results per watermark epoch sorted by (end, kind, start, key, revision).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/config.h"
+#include "core/event.h"
+
+namespace sentinel {
+
+class MetricsRegistry;
+
+struct PipelineOptions {
+  std::string out_dir;                       ///< where the .jsonl outputs go
+  std::optional<std::string> checkpoint_dir; ///< checkpoints and resume when set
+  std::vector<std::string> inputs;           ///< one name per source (file path, "http")
+  int shards = -1;                           ///< -1: from config (0 = one per core)
+  bool live = false;                         ///< wall-clock idleness and checkpoints of state only
+};
+
+/// Counters a progress display or /metrics reads while the pipeline runs.
+struct PipelineCounters {
+  std::atomic<uint64_t> lines{0}, events{0}, dead_letters{0}, late{0}, duplicates{0};
+  std::atomic<uint64_t> windows{0}, epochs{0}, checkpoints{0}, degraded{0};
+  std::atomic<int64_t> watermark_ms{INT64_MIN};
+  std::atomic<bool> breaker_open{false};
+};
+
+/// Where a source resumes: the first line not yet fully handled.
+struct ResumePoint {
+  uint64_t offset = 0;
+  uint64_t line = 1;
+};
+
+class Pipeline {
+ public:
+  /// Loads districts, sites and the time zone (ConfigError on bad files) and
+  /// builds the shards. Nothing runs until start().
+  Pipeline(const Config& config, PipelineOptions options);
+  ~Pipeline();
+
+  /// Restores the newest good checkpoint when checkpoint_dir is set (cutting
+  /// the outputs back to its lengths), opens the outputs and starts the shards.
+  /// Returns where each input resumes. Throws std::runtime_error when a
+  /// checkpoint does not match this run (other inputs) or outputs were changed.
+  std::vector<ResumePoint> start();
+
+  /// Decodes one input line; a bad one becomes a dead letter and nullopt.
+  /// The event's strings point into `text`, which the caller keeps alive via hold_text().
+  bool decode(size_t input, std::string_view text, uint64_t line, uint64_t offset, Event& out);
+  /// Records a line over ingest.max_line_bytes as a dead letter.
+  void reject_too_long(size_t input, uint64_t line, uint64_t offset, uint64_t length,
+                       std::string_view head);
+  /// Records a dead letter found elsewhere (an HTTP element, an unreadable body).
+  void reject(size_t input, uint64_t line, uint64_t offset, const std::string& reason,
+              std::string_view raw);
+  /// Takes a decoded event: drops duplicates, sends late ones to late.jsonl,
+  /// updates watermarks and routes the rest to their shard.
+  void accept(size_t input, Event& event, std::string_view raw);
+  /// One rejected element of a request body.
+  struct Rejection {
+    uint64_t line = 0;
+    uint64_t offset = 0;
+    std::string field, reason;
+  };
+  /// Live ingest of a request body (one object, an array, or NDJSON) from
+  /// `input`: every good element is accepted, every bad one recorded as a
+  /// dead letter and returned. `body` must end in kJsonPadding spare bytes
+  /// beyond `length`. Emits a marker afterwards so the events are processed now.
+  uint64_t ingest_body(size_t input, const std::shared_ptr<const std::string>& body, size_t length,
+                       std::vector<Rejection>& rejected);
+  /// The text that `input`'s next events point into (its current chunk or
+  /// request body): kept alive until every event pushed from it is processed.
+  void hold_text(size_t input, const std::shared_ptr<const std::string>& text);
+  /// Counts a handled line and emits a watermark marker every `batch_size` lines.
+  void line_done();
+  /// Emits a marker now (live mode: after each request, and on a timer).
+  void flush_marker();
+  void finish_input(size_t input);
+  /// The replay loop's current resume points, read when a checkpoint is taken.
+  void set_position_provider(std::function<std::vector<ResumePoint>()> provider);
+
+  /// True when every shard queue has room (live ingest answers 503 otherwise).
+  bool has_capacity() const;
+  uint64_t backlog() const;
+  /// Global 24 h summary at the current watermark, as JSON Lines records.
+  std::vector<std::string> global_summary();
+  /// Ends the run: flushes all windows (final watermark), writes the last
+  /// checkpoint, closes the outputs.
+  void finish();
+
+  const PipelineCounters& counters() const;
+  /// Prometheus text of every metric (stage latencies, counters).
+  std::string metrics_text() const;
+  /// The resolved number of shards.
+  int shard_count() const;
+  /// One-line description of the most recent notable window result (demo progress).
+  std::string latest_highlight() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sentinel

@@ -1,0 +1,276 @@
+#include "stream/engine.h"
+
+#include <concurrentqueue/blockingconcurrentqueue.h>
+
+#include <chrono>
+#include <future>
+#include <map>
+#include <thread>
+
+#include "stream/bytes.h"
+#include "stream/window_operator.h"
+
+namespace sentinel {
+
+namespace {
+
+enum class BatchKind : uint8_t { kData, kGlobalQuery, kStop };
+
+struct ShardBatch {
+  BatchKind kind = BatchKind::kData;
+  std::vector<Event> events;
+  std::vector<std::shared_ptr<const std::string>> texts;
+  Marker marker;
+  std::promise<std::vector<WindowRecord>>* query = nullptr;
+};
+
+struct ShardOutput {
+  int shard = -1;  // -1: stop the merger
+  uint64_t epoch = 0;
+  EventTime watermark;
+  std::vector<WindowRecord> records;
+  bool checkpoint = false;
+  std::string state;
+  uint64_t events = 0;
+};
+
+}  // namespace
+
+struct ShardedEngine::Impl {
+  struct Shard {
+    Shard(int i, const WindowsConfig& w, uint32_t queue_batches)
+        : index(i), windows(w), slots(static_cast<ssize_t>(queue_batches)) {}
+    int index;
+    WindowOperator windows;
+    std::vector<std::unique_ptr<BatchStage>> stages;
+    moodycamel::BlockingConcurrentQueue<std::unique_ptr<ShardBatch>> queue;
+    moodycamel::LightweightSemaphore slots;  // free places in `queue` (backpressure)
+    moodycamel::ConcurrentQueue<std::unique_ptr<ShardBatch>> recycled;
+    std::unique_ptr<ShardBatch> open;  // being filled by the ingest thread
+    std::thread thread;
+    std::atomic<uint64_t> keys{0}, state_bytes{0};
+  };
+
+  Options options;
+  EpochHandler on_epoch;
+  LatencyObserver on_latency;
+  std::vector<std::unique_ptr<Shard>> shards;
+  moodycamel::BlockingConcurrentQueue<ShardOutput> outputs;
+  std::thread merger;
+  std::atomic<uint64_t> pushed{0}, processed{0};
+  bool started = false, stopped = false;
+
+  std::unique_ptr<ShardBatch> fresh_batch(Shard& s) {
+    std::unique_ptr<ShardBatch> b;
+    if (!s.recycled.try_dequeue(b)) b = std::make_unique<ShardBatch>();
+    b->kind = BatchKind::kData;
+    b->events.clear();
+    b->texts.clear();
+    b->query = nullptr;
+    return b;
+  }
+
+  void enqueue(Shard& s, std::unique_ptr<ShardBatch> b) {
+    s.slots.wait();
+    s.queue.enqueue(std::move(b));
+  }
+
+  void run_shard(Shard& s) {
+    std::vector<WindowRecord> records;
+    for (;;) {
+      std::unique_ptr<ShardBatch> b;
+      s.queue.wait_dequeue(b);
+      if (b->kind == BatchKind::kStop) {
+        s.slots.signal();
+        return;
+      }
+      if (b->kind == BatchKind::kGlobalQuery) {
+        std::vector<WindowRecord> part;
+        s.windows.global_summary(part);
+        b->query->set_value(std::move(part));
+        s.slots.signal();
+        continue;
+      }
+      std::span<Event> events(b->events);
+      for (size_t i = 0; i < s.stages.size(); ++i) {
+        s.stages[i]->process(events);
+        if (on_latency && !events.empty()) on_latency(s.index, i, std::chrono::steady_clock::now(), events);
+      }
+      s.windows.add(events);
+      records.clear();
+      s.windows.advance(b->marker.watermark, records);
+      if (on_latency && !events.empty()) {
+        on_latency(s.index, s.stages.size(), std::chrono::steady_clock::now(), events);
+      }
+      ShardOutput out;
+      out.shard = s.index;
+      out.epoch = b->marker.epoch;
+      out.watermark = b->marker.watermark;
+      out.records = records;
+      out.events = events.size();
+      if (b->marker.checkpoint) {
+        ByteWriter w;
+        s.windows.save(w);
+        out.checkpoint = true;
+        out.state = w.take();
+        const auto st = s.windows.stats();
+        s.keys.store(st.tumbling_windows + st.sliding_panes + st.session_keys, std::memory_order_relaxed);
+        s.state_bytes.store(st.state_bytes, std::memory_order_relaxed);
+      }
+      processed.fetch_add(events.size(), std::memory_order_relaxed);
+      outputs.enqueue(std::move(out));
+      b->texts.clear();  // release the text as soon as the shard is done with it
+      s.recycled.enqueue(std::move(b));
+      s.slots.signal();
+    }
+  }
+
+  void run_merger() {
+    struct Pending {
+      EpochOutput out;
+      int delivered = 0;
+    };
+    std::map<uint64_t, Pending> pending;
+    const int n = static_cast<int>(shards.size());
+    for (;;) {
+      ShardOutput o;
+      outputs.wait_dequeue(o);
+      if (o.shard < 0) return;
+      Pending& p = pending[o.epoch];
+      p.out.epoch = o.epoch;
+      p.out.watermark = o.watermark;
+      p.out.events += o.events;
+      p.out.records.insert(p.out.records.end(), o.records.begin(), o.records.end());
+      if (o.checkpoint) {
+        p.out.checkpoint = true;
+        p.out.shard_states.resize(static_cast<size_t>(n));
+        p.out.shard_states[static_cast<size_t>(o.shard)] = std::move(o.state);
+      }
+      ++p.delivered;
+      // Shards deliver epochs in order, so the oldest pending epoch completes first.
+      while (!pending.empty() && pending.begin()->second.delivered == n) {
+        on_epoch(pending.begin()->second.out);
+        pending.erase(pending.begin());
+      }
+    }
+  }
+};
+
+ShardedEngine::ShardedEngine(Options options, StageFactory stages, EpochHandler on_epoch,
+                             LatencyObserver on_latency)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->options = options;
+  impl_->on_epoch = std::move(on_epoch);
+  impl_->on_latency = std::move(on_latency);
+  const int n = std::max(1, options.shards);
+  for (int i = 0; i < n; ++i) {
+    auto s = std::make_unique<Impl::Shard>(i, options.windows, std::max<uint32_t>(2, options.queue_batches));
+    if (stages) s->stages = stages(i);
+    s->open = impl_->fresh_batch(*s);
+    impl_->shards.push_back(std::move(s));
+  }
+}
+
+ShardedEngine::~ShardedEngine() { stop(); }
+
+int ShardedEngine::shard_count() const { return static_cast<int>(impl_->shards.size()); }
+
+bool ShardedEngine::restore(const std::vector<std::string>& shard_states,
+                            const std::function<int(uint64_t cell)>& route) {
+  for (auto& s : impl_->shards) {
+    const int self = s->index;
+    // Every snapshot may hold keys this shard owns now (after a change of shard count).
+    for (const std::string& state : shard_states) {
+      ByteReader in(state);
+      if (!s->windows.load(in, [&](uint64_t cell) { return cell == 0 ? self == 0 : route(cell) == self; })) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+void ShardedEngine::start() {
+  if (impl_->started) return;
+  impl_->started = true;
+  for (auto& s : impl_->shards) {
+    Impl::Shard* shard = s.get();
+    s->thread = std::thread([this, shard] { impl_->run_shard(*shard); });
+  }
+  impl_->merger = std::thread([this] { impl_->run_merger(); });
+}
+
+void ShardedEngine::push(int shard, const Event& event) {
+  impl_->shards[static_cast<size_t>(shard)]->open->events.push_back(event);
+  impl_->pushed.fetch_add(1, std::memory_order_relaxed);
+}
+
+void ShardedEngine::hold_text(std::shared_ptr<const std::string> text) {
+  for (auto& s : impl_->shards) s->open->texts.push_back(text);
+}
+
+void ShardedEngine::emit_marker(const Marker& marker) {
+  for (auto& s : impl_->shards) {
+    std::unique_ptr<ShardBatch> b = std::move(s->open);
+    b->marker = marker;
+    // Text still referenced by the next batch's events must stay alive with it.
+    s->open = impl_->fresh_batch(*s);
+    if (!b->texts.empty()) s->open->texts.push_back(b->texts.back());
+    impl_->enqueue(*s, std::move(b));
+  }
+}
+
+bool ShardedEngine::has_capacity() const {
+  for (const auto& s : impl_->shards) {
+    if (s->slots.availableApprox() <= 0) return false;
+  }
+  return true;
+}
+
+uint64_t ShardedEngine::backlog() const {
+  return impl_->pushed.load(std::memory_order_relaxed) - impl_->processed.load(std::memory_order_relaxed);
+}
+
+std::vector<WindowRecord> ShardedEngine::global_summary() {
+  std::vector<std::promise<std::vector<WindowRecord>>> promises(impl_->shards.size());
+  for (size_t i = 0; i < impl_->shards.size(); ++i) {
+    auto& s = *impl_->shards[i];
+    auto b = impl_->fresh_batch(s);
+    b->kind = BatchKind::kGlobalQuery;
+    b->query = &promises[i];
+    impl_->enqueue(s, std::move(b));
+  }
+  std::vector<WindowRecord> all;
+  for (auto& p : promises) {
+    auto part = p.get_future().get();
+    all.insert(all.end(), part.begin(), part.end());
+  }
+  return all;
+}
+
+ShardedEngine::StateStats ShardedEngine::state_stats() const {
+  StateStats st;
+  for (const auto& s : impl_->shards) {
+    st.keys += s->keys.load(std::memory_order_relaxed);
+    st.state_bytes += s->state_bytes.load(std::memory_order_relaxed);
+  }
+  return st;
+}
+
+void ShardedEngine::stop() {
+  if (!impl_ || impl_->stopped) return;
+  impl_->stopped = true;
+  if (!impl_->started) return;
+  for (auto& s : impl_->shards) {
+    auto b = impl_->fresh_batch(*s);
+    b->kind = BatchKind::kStop;
+    impl_->enqueue(*s, std::move(b));
+  }
+  for (auto& s : impl_->shards) s->thread.join();
+  ShardOutput stop;
+  stop.shard = -1;
+  impl_->outputs.enqueue(std::move(stop));
+  impl_->merger.join();
+}
+
+}  // namespace sentinel
