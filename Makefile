@@ -25,8 +25,14 @@ test: build build-asan
 	ctest --test-dir $(RELEASE) --output-on-failure -j $(JOBS)
 	ctest --test-dir $(ASAN) --output-on-failure -j $(JOBS) -L unit
 
-demo: build
-	$(RELEASE)/src/app/sentinel demo
+DEMO_DATA := examples/data/generated
+DEMO_SEED ?= 42
+
+$(DEMO_DATA)/streams.jsonl: examples/data/chicago/chicago_crimes_2019H1.csv | build
+	$(RELEASE)/tools/citygen all --crimes $< --out-dir $(DEMO_DATA) --seed $(DEMO_SEED)
+
+demo: build $(DEMO_DATA)/streams.jsonl
+	$(RELEASE)/src/app/sentinel demo --speed $(or $(SPEED),0)
 
 bench: build
 	scripts/run-benchmarks.sh

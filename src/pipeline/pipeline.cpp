@@ -97,6 +97,7 @@ struct Pipeline::Impl {
   int64_t last_dedup_expiry_ms = INT64_MIN;
   std::chrono::steady_clock::time_point last_checkpoint = std::chrono::steady_clock::now();
   bool finished = false;
+  bool drained = false;
 
   // Ingest snapshots waiting for their epoch's window results (ingest thread
   // writes, merger thread reads).
@@ -526,7 +527,7 @@ uint64_t Pipeline::backlog() const { return impl_->engine->backlog(); }
 
 std::vector<std::string> Pipeline::global_summary() {
   Impl& p = *impl_;
-  std::vector<WindowRecord> parts = p.engine->global_summary();
+  std::vector<WindowRecord> parts = p.engine->global_summary(p.watermarks.max_event_time());
   // Shards hold partial sums of the same (district, category): add them up.
   std::map<std::pair<int32_t, std::string>, WindowRecord> merged;
   for (const WindowRecord& r : parts) {
@@ -542,11 +543,18 @@ std::vector<std::string> Pipeline::global_summary() {
   return out;
 }
 
+void Pipeline::drain() {
+  Impl& p = *impl_;
+  if (p.drained) return;
+  p.drained = true;
+  p.emit(true);
+}
+
 void Pipeline::finish() {
   Impl& p = *impl_;
   if (p.finished) return;
   p.finished = true;
-  p.emit(true);
+  drain();
   p.engine->stop();
   p.windows_out->flush();
   p.dead_out->flush();

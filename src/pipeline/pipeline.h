@@ -100,6 +100,9 @@ class Pipeline {
   uint64_t backlog() const;
   /// Global 24 h summary at the current watermark, as JSON Lines records.
   std::vector<std::string> global_summary();
+  /// Sends the final watermark (every window closes) without stopping, so a
+  /// global summary taken afterwards covers every event.
+  void drain();
   /// Ends the run: flushes all windows (final watermark), writes the last
   /// checkpoint, closes the outputs.
   void finish();

@@ -1,6 +1,8 @@
 #include "pipeline/replay.h"
 
 #include <chrono>
+#include <fstream>
+#include <stdexcept>
 #include <memory>
 #include <thread>
 
@@ -92,14 +94,15 @@ ReplaySummary run_replay(const Config& config, const ReplayOptions& options) {
       const auto due = pace_wall + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                        std::chrono::duration<double, std::milli>(
                                            static_cast<double>(to_ms(c.head.time) - to_ms(pace_origin)) / options.speed));
-      if (due > std::chrono::steady_clock::now()) {
-        pipeline.flush_marker();  // let windows close while we wait
-        std::this_thread::sleep_until(due);
-      }
+      // No extra marker while waiting: markers fall only every batch_size
+      // lines, so a paced replay gives the same output as a fast one.
+      if (due > std::chrono::steady_clock::now()) std::this_thread::sleep_until(due);
     }
     pipeline.accept(best, c.head, c.head_raw);
-    pipeline.line_done();
+    // Move past the accepted line before counting it: a marker (and its
+    // checkpoint) taken in line_done() must resume after this line, not at it.
     advance(best);
+    pipeline.line_done();
     if (options.on_progress) {
       const auto now = std::chrono::steady_clock::now();
       if (now - last_progress >= std::chrono::seconds(1)) {
@@ -108,13 +111,17 @@ ReplaySummary run_replay(const Config& config, const ReplayOptions& options) {
       }
     }
   }
-  if (options.global_summary) {
-    // The summary reflects everything read; it is taken before the final flush.
-    pipeline.flush_marker();
-  }
+  // The summary covers the 24 h up to the last watermark of the input.
+  pipeline.drain();
   std::vector<std::string> global;
   if (options.global_summary) global = pipeline.global_summary();
   pipeline.finish();
+  if (options.global_summary) {
+    const std::string path = options.out_dir + "/global.jsonl";
+    std::ofstream out(path, std::ios::trunc);
+    for (const std::string& line : global) out << line << '\n';
+    if (!out) throw std::runtime_error(path + ": cannot write");
+  }
   if (options.on_progress) options.on_progress(pipeline);
   ReplaySummary s;
   const auto& k = pipeline.counters();
@@ -126,7 +133,6 @@ ReplaySummary run_replay(const Config& config, const ReplayOptions& options) {
   s.windows = k.windows;
   s.shards = pipeline.shard_count();
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  (void)global;
   return s;
 }
 

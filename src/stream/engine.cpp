@@ -25,7 +25,8 @@ struct ShardBatch {
 };
 
 struct ShardOutput {
-  int shard = -1;  // -1: stop the merger
+  int shard = -1;
+  bool stopped = false;  // the shard's last output: it has nothing more to deliver
   uint64_t epoch = 0;
   EventTime watermark;
   std::vector<WindowRecord> records;
@@ -81,12 +82,18 @@ struct ShardedEngine::Impl {
       std::unique_ptr<ShardBatch> b;
       s.queue.wait_dequeue(b);
       if (b->kind == BatchKind::kStop) {
+        // Sent from this thread, so it arrives after all of this shard's
+        // outputs (the queue is FIFO per producer, not across producers).
+        ShardOutput last;
+        last.shard = s.index;
+        last.stopped = true;
+        outputs.enqueue(std::move(last));
         s.slots.signal();
         return;
       }
       if (b->kind == BatchKind::kGlobalQuery) {
         std::vector<WindowRecord> part;
-        s.windows.global_summary(part);
+        s.windows.global_summary(b->marker.watermark, part);
         b->query->set_value(std::move(part));
         s.slots.signal();
         continue;
@@ -132,10 +139,14 @@ struct ShardedEngine::Impl {
     };
     std::map<uint64_t, Pending> pending;
     const int n = static_cast<int>(shards.size());
+    int stopped = 0;
     for (;;) {
       ShardOutput o;
       outputs.wait_dequeue(o);
-      if (o.shard < 0) return;
+      if (o.stopped) {
+        if (++stopped == n) return;
+        continue;
+      }
       Pending& p = pending[o.epoch];
       p.out.epoch = o.epoch;
       p.out.watermark = o.watermark;
@@ -231,13 +242,14 @@ uint64_t ShardedEngine::backlog() const {
   return impl_->pushed.load(std::memory_order_relaxed) - impl_->processed.load(std::memory_order_relaxed);
 }
 
-std::vector<WindowRecord> ShardedEngine::global_summary() {
+std::vector<WindowRecord> ShardedEngine::global_summary(EventTime reference) {
   std::vector<std::promise<std::vector<WindowRecord>>> promises(impl_->shards.size());
   for (size_t i = 0; i < impl_->shards.size(); ++i) {
     auto& s = *impl_->shards[i];
     auto b = impl_->fresh_batch(s);
     b->kind = BatchKind::kGlobalQuery;
     b->query = &promises[i];
+    b->marker.watermark = reference;
     impl_->enqueue(s, std::move(b));
   }
   std::vector<WindowRecord> all;
@@ -267,9 +279,6 @@ void ShardedEngine::stop() {
     impl_->enqueue(*s, std::move(b));
   }
   for (auto& s : impl_->shards) s->thread.join();
-  ShardOutput stop;
-  stop.shard = -1;
-  impl_->outputs.enqueue(std::move(stop));
   impl_->merger.join();
 }
 

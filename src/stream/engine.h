@@ -106,7 +106,7 @@ class ShardedEngine {
 
   /// Asks every shard for its part of the global summary at the current
   /// watermark; blocks until all have answered.
-  std::vector<WindowRecord> global_summary();
+  std::vector<WindowRecord> global_summary(EventTime reference);
   /// Live window-state statistics, summed over shards (approximate; read
   /// from the shard threads' last published values).
   struct StateStats {

@@ -68,6 +68,14 @@ EventTime WatermarkTracker::combined(ProcTime now) const {
   return kMaxEventTime;
 }
 
+EventTime WatermarkTracker::max_event_time() const {
+  int64_t t = to_ms(kMinEventTime);
+  for (const Source& s : sources_) {
+    if (s.seen) t = std::max(t, s.max_time_ms);
+  }
+  return event_time_from_ms(t);
+}
+
 void WatermarkTracker::save(ByteWriter& out) const {
   out.u64(sources_.size());
   for (const Source& s : sources_) {

@@ -48,6 +48,8 @@ class WatermarkTracker {
   EventTime combined(ProcTime now) const;
   EventTime combined() const;  ///< replay: no idleness
   bool all_finished() const;
+  /// The latest event time read from any source (kMinEventTime before any).
+  EventTime max_event_time() const;
 
   void save(ByteWriter& out) const;
   bool load(ByteReader& in);

@@ -430,10 +430,10 @@ void WindowOperator::advance(EventTime watermark, std::vector<WindowRecord>& out
   }
 }
 
-void WindowOperator::global_summary(std::vector<WindowRecord>& out) const {
+void WindowOperator::global_summary(EventTime reference, std::vector<WindowRecord>& out) const {
   const State& s = *state_;
-  if (s.last_finite_wm == to_ms(kMinEventTime)) return;
-  const int64_t end_hour = floor_div(s.last_finite_wm, kHourMs) + 1;  // the hour holding the watermark counts
+  if (reference == kMinEventTime || reference == kMaxEventTime) return;
+  const int64_t end_hour = floor_div(to_ms(reference), kHourMs) + 1;  // the reference's hour counts
   const int64_t start_hour = end_hour - s.global_ms / kHourMs;
   absl::flat_hash_map<std::pair<uint32_t, int32_t>, uint64_t> sums;
   for (const auto& [id, count] : s.global) {

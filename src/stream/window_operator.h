@@ -48,9 +48,10 @@ class WindowOperator {
   /// then windows whose end it passed. kMaxEventTime flushes everything.
   void advance(EventTime watermark, std::vector<WindowRecord>& out);
 
-  /// Sums the hourly roll-ups of the last `global_size` up to the current
-  /// watermark, one record per (district, category).
-  void global_summary(std::vector<WindowRecord>& out) const;
+  /// Sums the hourly roll-ups of the `global_size` hours ending with the hour
+  /// that holds `reference` (the latest event time the caller has seen), one
+  /// record per (district, category).
+  void global_summary(EventTime reference, std::vector<WindowRecord>& out) const;
 
   EventTime watermark() const;
   /// Live keys per window kind, and an estimate of the bytes they hold.

@@ -1,0 +1,780 @@
+// The configuration loader: one schema table drives parsing, validation,
+// error messages and the generated reference (docs/CONFIG.md).
+//
+// How a file is read: yaml-cpp builds a node tree; walk() visits every mapping
+// key against the table, so an unknown key or a key at the wrong nesting is
+// found wherever it is; each leaf is parsed by its entry's `apply`, which
+// writes the member through a typed accessor; then the checks that involve
+// more than one key run. The first problem ends the load with a ConfigError.
+#include "core/config.h"
+
+#include <fmt/format.h>
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <set>
+#include <sstream>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+namespace sentinel {
+namespace {
+
+namespace fs = std::filesystem;
+
+/// A member of Config, reached from the root; one function per member, made
+/// from two pointers-to-member by `member<>` below.
+template <typename T>
+using Field = T& (*)(Config&);
+
+template <auto Section, auto Member>
+auto& member(Config& c) {
+  return (c.*Section).*Member;
+}
+
+/// What apply() needs besides the node.
+struct Context {
+  fs::path base_dir;
+};
+
+/// A failed parse: the reason, without origin or key (the walker adds them).
+using Reason = std::optional<std::string>;
+
+/// One key of the file.
+struct KeySpec {
+  std::string path;   ///< "windows.allowed_lateness"
+  std::string type;   ///< for the docs: "duration", "integer", ...
+  std::string range;  ///< for the docs: "[0, 30]", "one of ...", or ""
+  std::string doc;    ///< one line
+  /// Parses `node` into the member; returns the reason on failure.
+  std::function<Reason(const YAML::Node&, Config&, const Context&)> apply;
+  /// The member's value as one would write it in YAML (defaults in the docs).
+  std::function<std::string(Config&)> show;
+};
+
+// ---------------------------------------------------------------- scalars --
+
+/// A value from the file made safe for a one-line message: control
+/// characters escaped, values longer than `max_chars` cut (file paths are
+/// never cut: the user needs all of them).
+std::string escaped(std::string_view value, size_t max_chars = 60) {
+  std::string out;
+  for (size_t i = 0; i < value.size(); ++i) {
+    if (i == max_chars) {
+      out += "...";
+      break;
+    }
+    const auto c = static_cast<unsigned char>(value[i]);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c < 0x20 || c == 0x7f) {
+      out += fmt::format("\\x{:02x}", c);
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+std::string shown(std::string_view value) { return "'" + escaped(value) + "'"; }
+
+/// How a node is named in "expected X, got Y".
+std::string describe(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Scalar:
+      return shown(node.Scalar());
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined:
+      break;
+  }
+  return "nothing";
+}
+
+std::optional<int64_t> parse_int(std::string_view s) {
+  int64_t v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size() || s.empty()) return std::nullopt;
+  return v;
+}
+
+std::optional<double> parse_double(std::string_view s) {
+  double v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size() || s.empty() || !std::isfinite(v)) {
+    return std::nullopt;
+  }
+  return v;
+}
+
+struct SizeUnit {
+  std::string_view name;
+  uint64_t bytes;
+};
+// Binary units first: format_size() picks the largest that divides exactly.
+constexpr SizeUnit kSizeUnits[] = {{"GiB", 1ull << 30}, {"MiB", 1ull << 20}, {"KiB", 1ull << 10},
+                                   {"GB", 1'000'000'000}, {"MB", 1'000'000},   {"KB", 1000},
+                                   {"B", 1}};
+
+/// "16MiB", "512KiB", "1000", "1000B", "10MB".
+std::optional<uint64_t> parse_size(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+  if (i == 0) return std::nullopt;
+  uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + i, value);
+  if (ec != std::errc() || end != s.data() + i) return std::nullopt;
+  const std::string_view unit = s.substr(i);
+  uint64_t scale = 0;
+  if (unit.empty()) {
+    scale = 1;
+  } else {
+    for (const SizeUnit& u : kSizeUnits) {
+      if (unit == u.name) scale = u.bytes;
+    }
+  }
+  if (scale == 0 || value > std::numeric_limits<uint64_t>::max() / scale) return std::nullopt;
+  return value * scale;
+}
+
+std::string format_size(uint64_t bytes) {
+  for (const SizeUnit& u : kSizeUnits) {
+    if (u.name.size() == 3 && bytes != 0 && bytes % u.bytes == 0) {
+      return fmt::format("{}{}", bytes / u.bytes, u.name);
+    }
+  }
+  return std::to_string(bytes);
+}
+
+std::optional<bool> parse_bool(std::string_view s) {
+  // YAML 1.2 core schema only: "yes"/"on" are strings there, and treating
+  // them as booleans is a known source of surprises.
+  if (s == "true" || s == "True" || s == "TRUE") return true;
+  if (s == "false" || s == "False" || s == "FALSE") return false;
+  return std::nullopt;
+}
+
+std::string quote(const std::string& s) {
+  std::string out = "\"";
+  for (const char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + '"';
+}
+
+/// A non-null scalar, or the reason it is not one.
+Reason expect_scalar(const YAML::Node& node, std::string_view what) {
+  if (node.IsScalar()) return std::nullopt;
+  return fmt::format("expected {}, got {}", what, describe(node));
+}
+
+/// Resolves a relative path against the config file's directory and checks
+/// that it names a readable regular file.
+Reason resolve_file(const std::string& value, const Context& ctx, std::string& out) {
+  fs::path p(value);
+  if (p.is_relative()) p = ctx.base_dir / p;
+  p = p.lexically_normal();
+  out = p.string();
+  std::error_code ec;
+  const fs::file_status status = fs::status(p, ec);
+  if (!fs::exists(status)) return fmt::format("file not found: {}", escaped(out, out.size()));
+  if (!fs::is_regular_file(status)) return fmt::format("not a regular file: {}", escaped(out, out.size()));
+  return std::nullopt;
+}
+
+// ---------------------------------------------------------------- builders --
+// Each builder fixes the YAML form of one kind of key; the accessor's type
+// makes a mismatch between kind and member a compile error.
+
+using Validator = std::function<Reason(const std::string&)>;
+
+KeySpec string_key(std::string path, Field<std::string> get, std::string doc,
+                   Validator validate = {}) {
+  KeySpec k{std::move(path), "string", "", std::move(doc), {}, {}};
+  k.apply = [get, validate](const YAML::Node& node, Config& c, const Context&) -> Reason {
+    if (Reason r = expect_scalar(node, "a string")) return r;
+    if (validate) {
+      if (Reason r = validate(node.Scalar())) return r;
+    }
+    get(c) = node.Scalar();
+    return std::nullopt;
+  };
+  k.show = [get](Config& c) { return quote(get(c)); };
+  return k;
+}
+
+/// A file; "" means none. Stored resolved against the config's directory.
+KeySpec path_key(std::string path, Field<std::string> get, std::string doc) {
+  KeySpec k{std::move(path), "path", "", std::move(doc), {}, {}};
+  k.apply = [get](const YAML::Node& node, Config& c, const Context& ctx) -> Reason {
+    if (Reason r = expect_scalar(node, "a file path")) return r;
+    std::string resolved;
+    if (!node.Scalar().empty()) {
+      if (Reason r = resolve_file(node.Scalar(), ctx, resolved)) return r;
+    }
+    get(c) = resolved;
+    return std::nullopt;
+  };
+  k.show = [get](Config& c) { return quote(get(c)); };
+  return k;
+}
+
+KeySpec enum_key(std::string path, Field<std::string> get, std::vector<std::string> choices,
+                 std::string doc) {
+  const std::string listed = fmt::format("{}", fmt::join(choices, ", "));
+  KeySpec k{std::move(path), "enum", "one of " + listed, std::move(doc), {}, {}};
+  k.apply = [get, choices, listed](const YAML::Node& node, Config& c, const Context&) -> Reason {
+    const std::string what = "one of " + listed;
+    if (Reason r = expect_scalar(node, what)) return r;
+    if (std::find(choices.begin(), choices.end(), node.Scalar()) == choices.end()) {
+      return fmt::format("expected {}, got {}", what, describe(node));
+    }
+    get(c) = node.Scalar();
+    return std::nullopt;
+  };
+  k.show = [get](Config& c) { return get(c); };
+  return k;
+}
+
+KeySpec bool_key(std::string path, Field<bool> get, std::string doc) {
+  KeySpec k{std::move(path), "bool", "", std::move(doc), {}, {}};
+  k.apply = [get](const YAML::Node& node, Config& c, const Context&) -> Reason {
+    if (Reason r = expect_scalar(node, "true or false")) return r;
+    const std::optional<bool> v = parse_bool(node.Scalar());
+    if (!v) return fmt::format("expected true or false, got {}", describe(node));
+    get(c) = *v;
+    return std::nullopt;
+  };
+  k.show = [get](Config& c) { return std::string(get(c) ? "true" : "false"); };
+  return k;
+}
+
+template <typename T>
+KeySpec int_key(std::string path, Field<T> get, int64_t min, int64_t max, std::string doc) {
+  static_assert(std::is_integral_v<T> && sizeof(T) <= 4, "wider integers are sizes");
+  KeySpec k{std::move(path), "integer", fmt::format("[{}, {}]", min, max), std::move(doc), {}, {}};
+  k.apply = [get, min, max](const YAML::Node& node, Config& c, const Context&) -> Reason {
+    if (Reason r = expect_scalar(node, "an integer")) return r;
+    const std::optional<int64_t> v = parse_int(node.Scalar());
+    if (!v) return fmt::format("expected an integer, got {}", describe(node));
+    if (*v < min || *v > max) return fmt::format("{} is out of range [{}, {}]", *v, min, max);
+    get(c) = static_cast<T>(*v);
+    return std::nullopt;
+  };
+  k.show = [get](Config& c) { return std::to_string(get(c)); };
+  return k;
+}
+
+KeySpec size_key(std::string path, Field<uint64_t> get, uint64_t min, uint64_t max,
+                 std::string doc) {
+  const std::string range = fmt::format("[{}, {}]", format_size(min), format_size(max));
+  KeySpec k{std::move(path), "size", range, std::move(doc), {}, {}};
+  k.apply = [get, min, max, range](const YAML::Node& node, Config& c, const Context&) -> Reason {
+    constexpr std::string_view kWhat = "a size like 16MiB or 512KiB, or a byte count";
+    if (Reason r = expect_scalar(node, kWhat)) return r;
+    const std::optional<uint64_t> v = parse_size(node.Scalar());
+    if (!v) return fmt::format("expected {}, got {}", kWhat, describe(node));
+    if (*v < min || *v > max) return fmt::format("{} is out of range {}", node.Scalar(), range);
+    get(c) = *v;
+    return std::nullopt;
+  };
+  k.show = [get](Config& c) { return format_size(get(c)); };
+  return k;
+}
+
+KeySpec duration_key(std::string path, Field<Millis> get, std::string_view min,
+                     std::string_view max, std::string doc) {
+  const Millis lo = parse_duration(min).value(), hi = parse_duration(max).value();
+  const std::string range = fmt::format("[{}, {}]", min, max);
+  KeySpec k{std::move(path), "duration", range, std::move(doc), {}, {}};
+  k.apply = [get, lo, hi, range](const YAML::Node& node, Config& c, const Context&) -> Reason {
+    if (Reason r = expect_scalar(node, "a duration like 5m")) return r;
+    const std::optional<Millis> v = parse_duration(node.Scalar());
+    if (!v) return fmt::format("expected a duration like 5m, got {}", describe(node));
+    if (*v < lo || *v > hi) return fmt::format("{} is out of range {}", node.Scalar(), range);
+    get(c) = *v;
+    return std::nullopt;
+  };
+  k.show = [get](Config& c) { return format_duration(get(c)); };
+  return k;
+}
+
+/// Shared by list keys: each item a non-null scalar, checked by `item`, which
+/// may rewrite it (path resolution).
+Reason parse_list(const YAML::Node& node, std::string_view what, size_t min_items,
+                  const std::function<Reason(std::string&)>& item,
+                  std::vector<std::string>& out) {
+  if (!node.IsSequence()) return fmt::format("expected {}, got {}", what, describe(node));
+  if (node.size() < min_items) return fmt::format("needs at least {} item(s)", min_items);
+  std::vector<std::string> values;
+  for (size_t i = 0; i < node.size(); ++i) {
+    const YAML::Node element = node[i];
+    if (!element.IsScalar()) {
+      return fmt::format("item {}: expected a string, got {}", i + 1, describe(element));
+    }
+    std::string value = element.Scalar();
+    if (Reason r = item(value)) return fmt::format("item {}: {}", i + 1, *r);
+    if (std::find(values.begin(), values.end(), value) != values.end()) {
+      return fmt::format("item {}: {} is listed twice", i + 1, describe(element));
+    }
+    values.push_back(std::move(value));
+  }
+  out = std::move(values);
+  return std::nullopt;
+}
+
+std::string show_list(const std::vector<std::string>& values, bool quoted) {
+  std::vector<std::string> items;
+  for (const std::string& v : values) items.push_back(quoted ? quote(v) : v);
+  return fmt::format("[{}]", fmt::join(items, ", "));
+}
+
+KeySpec string_list_key(std::string path, Field<std::vector<std::string>> get,
+                        size_t min_items, std::string doc, Validator validate) {
+  KeySpec k{std::move(path), "list of strings",
+            min_items > 0 ? fmt::format("at least {}", min_items) : "", std::move(doc), {}, {}};
+  k.apply = [get, min_items, validate](const YAML::Node& node, Config& c,
+                                       const Context&) -> Reason {
+    return parse_list(node, "a list of strings", min_items,
+                      [&](std::string& v) { return validate(v); }, get(c));
+  };
+  k.show = [get](Config& c) { return show_list(get(c), false); };
+  return k;
+}
+
+KeySpec path_list_key(std::string path, Field<std::vector<std::string>> get, std::string doc) {
+  KeySpec k{std::move(path), "list of paths", "", std::move(doc), {}, {}};
+  k.apply = [get](const YAML::Node& node, Config& c, const Context& ctx) -> Reason {
+    return parse_list(node, "a list of file paths", 0,
+                      [&](std::string& v) -> Reason {
+                        if (v.empty()) return "expected a file path, got ''";
+                        std::string resolved;
+                        if (Reason r = resolve_file(v, ctx, resolved)) return r;
+                        v = std::move(resolved);
+                        return std::nullopt;
+                      },
+                      get(c));
+  };
+  k.show = [get](Config& c) { return show_list(get(c), true); };
+  return k;
+}
+
+/// [min_lat, min_lon, max_lat, max_lon]; the coordinate checks live here
+/// because all four numbers are one key.
+KeySpec bounds_key(std::string path, Field<std::array<double, 4>> get, std::string doc) {
+  KeySpec k{std::move(path), "4 numbers", "lat in [-90, 90], lon in [-180, 180], min < max",
+            std::move(doc), {}, {}};
+  k.apply = [get](const YAML::Node& node, Config& c, const Context&) -> Reason {
+    constexpr std::string_view kWhat = "a list of 4 numbers [min_lat, min_lon, max_lat, max_lon]";
+    if (!node.IsSequence()) return fmt::format("expected {}, got {}", kWhat, describe(node));
+    if (node.size() != 4) return fmt::format("expected {}, got {} item(s)", kWhat, node.size());
+    static constexpr std::array<std::string_view, 4> kNames = {"min_lat", "min_lon", "max_lat",
+                                                               "max_lon"};
+    std::array<double, 4> v{};
+    for (size_t i = 0; i < 4; ++i) {
+      const YAML::Node element = node[i];
+      const std::optional<double> d =
+          element.IsScalar() ? parse_double(element.Scalar()) : std::nullopt;
+      if (!d) return fmt::format("{}: expected a number, got {}", kNames[i], describe(element));
+      const double limit = i % 2 == 0 ? 90.0 : 180.0;
+      if (*d < -limit || *d > limit) {
+        return fmt::format("{} {} is out of range [{}, {}]", kNames[i], *d, -limit, limit);
+      }
+      v[i] = *d;
+    }
+    for (size_t i = 0; i < 2; ++i) {
+      if (!(v[i] < v[i + 2])) {
+        return fmt::format("{} {} must be below {} {}", kNames[i], v[i], kNames[i + 2], v[i + 2]);
+      }
+    }
+    get(c) = v;
+    return std::nullopt;
+  };
+  k.show = [get](Config& c) {
+    const std::array<double, 4>& b = get(c);
+    return fmt::format("[{}, {}, {}, {}]", b[0], b[1], b[2], b[3]);
+  };
+  return k;
+}
+
+// -------------------------------------------------------------- validators --
+
+Reason non_empty_zone(const std::string& v) {
+  if (v.empty()) return "must not be empty; use an IANA zone such as UTC or America/Chicago";
+  return std::nullopt;
+}
+
+Reason source_name(const std::string& v) {
+  const bool ok = !v.empty() && v[0] >= 'a' && v[0] <= 'z' &&
+                  std::all_of(v.begin(), v.end(), [](char ch) {
+                    return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' ||
+                           ch == '-';
+                  });
+  if (!ok) return fmt::format("{} is not a source name (lower-case letters, digits, _ and -)", shown(v));
+  return std::nullopt;
+}
+
+Reason host_port(const std::string& v) {
+  const size_t colon = v.rfind(':');
+  const std::string bad = fmt::format("expected host:port like 127.0.0.1:8080, got {}", shown(v));
+  if (colon == std::string::npos || colon == 0) return bad;
+  const std::string_view host = std::string_view(v).substr(0, colon);
+  if (host.front() == '[' && host.back() != ']') return bad;
+  if (host.front() != '[' && host.find(':') != std::string_view::npos) return bad;
+  const std::optional<int64_t> port = parse_int(std::string_view(v).substr(colon + 1));
+  if (!port || *port < 0 || *port > 65535) return bad;
+  return std::nullopt;
+}
+
+// ------------------------------------------------------------------ schema --
+
+/// One line per top-level section, for the docs; the sections themselves are
+/// the first segments of the key paths below.
+std::string section_doc(std::string_view section) {
+  static const std::vector<std::pair<std::string_view, std::string_view>> kDocs = {
+      {"city", "The city: time zone, districts, sensitive sites and the accepted area."},
+      {"ingest", "Reading events: accepted sources, repeat detection, size limits."},
+      {"cells", "Spatial grid (S2 cells) for windows, dedup keys and shard routing."},
+      {"pipeline", "Shards and the queues that feed them."},
+      {"watermark", "Event-time progress per source."},
+      {"windows", "Event-time windows over the events of each cell."},
+      {"checkpoint", "Periodic snapshots of state and source offsets."},
+      {"latency", "End-to-end latency budget and the circuit breaker on enrichment."},
+      {"server", "HTTP ingest, REST, WebSocket and /metrics."},
+      {"log", "Logging."},
+  };
+  for (const auto& [name, doc] : kDocs) {
+    if (name == section) return std::string(doc);
+  }
+  return "";
+}
+
+const std::vector<KeySpec>& schema() {
+  using C = Config;
+  static const std::vector<KeySpec> kSchema = {
+      string_key("city.name", &member<&C::city, &CityConfig::name>,
+                 "Display name of the city (page title, logs)."),
+      string_key("city.time_zone", &member<&C::city, &CityConfig::time_zone>,
+                 "IANA time zone for local hour and weekday; the enrichment stage checks that the "
+                 "zone database knows it.",
+                 non_empty_zone),
+      path_key("city.districts", &member<&C::city, &CityConfig::districts>,
+               "GeoJSON file of district polygons; \"\" = no districts."),
+      string_key("city.district_name_property",
+                 &member<&C::city, &CityConfig::district_name_property>,
+                 "GeoJSON property that names a district; \"\" = `name`, else `community`."),
+      path_list_key("city.sensitive_sites", &member<&C::city, &CityConfig::sensitive_sites>,
+                    "GeoJSON files of sensitive sites as points (schools, hospitals, government "
+                    "buildings)."),
+      bounds_key("city.bounds", &member<&C::city, &CityConfig::bounds>,
+                 "Accepted area [min_lat, min_lon, max_lat, max_lon]; events outside are dead "
+                 "letters."),
+
+      string_list_key("ingest.sources", &member<&C::ingest, &IngestConfig::sources>, 1,
+                      "Accepted values of the CloudEvents `source` attribute.", source_name),
+      duration_key("ingest.dedup_horizon", &member<&C::ingest, &IngestConfig::dedup_horizon>,
+                   "1s", "30d",
+                   "Event time for which a (source, id) pair is remembered, so a repeat is "
+                   "processed once."),
+      size_key("ingest.max_line_bytes", &member<&C::ingest, &IngestConfig::max_line_bytes>,
+               1ull << 10, 1ull << 30, "Longest accepted input line; longer lines are dead letters."),
+      duration_key("ingest.max_clock_skew", &member<&C::ingest, &IngestConfig::max_clock_skew>,
+                   "0ms", "30d",
+                   "Live mode: how far past the wall clock an event time may lie before the event "
+                   "is a dead letter."),
+
+      int_key("cells.fine_level", &member<&C::cells, &CellsConfig::fine_level>, 0, 30,
+              "S2 level of the fine cell used by windows and dedup keys (14 is about 500 m)."),
+      int_key("cells.coarse_level", &member<&C::cells, &CellsConfig::coarse_level>, 0, 30,
+              "S2 level of the cell that routes events to shards (10 is about 10 km); at most "
+              "fine_level."),
+
+      int_key("pipeline.shards", &member<&C::pipeline, &PipelineConfig::shards>, 0, 1024,
+              "Number of shards; 0 = one per hardware core."),
+      int_key("pipeline.batch_size", &member<&C::pipeline, &PipelineConfig::batch_size>, 1,
+              1 << 20, "Events per batch handed to a shard."),
+      int_key("pipeline.queue_batches", &member<&C::pipeline, &PipelineConfig::queue_batches>, 1,
+              1 << 16, "Bounded queue length per shard, in batches."),
+
+      duration_key("watermark.max_out_of_orderness",
+                   &member<&C::watermark, &WatermarkConfig::max_out_of_orderness>, "0ms", "1d",
+                   "How far a source's watermark trails the newest event time it has read."),
+      duration_key("watermark.idle_timeout",
+                   &member<&C::watermark, &WatermarkConfig::idle_timeout>, "1ms", "1d",
+                   "Processing time without events after which a source stops holding back the "
+                   "watermark."),
+
+      duration_key("windows.allowed_lateness",
+                   &member<&C::windows, &WindowsConfig::allowed_lateness>, "0ms", "7d",
+                   "An event older than its source's watermark minus this is late."),
+      bool_key("windows.tumbling", &member<&C::windows, &WindowsConfig::tumbling>,
+               "Count events per cell and category in tumbling windows."),
+      duration_key("windows.tumbling_size", &member<&C::windows, &WindowsConfig::tumbling_size>,
+                   "1s", "7d", "Length of a tumbling window (aligned to the Unix epoch)."),
+      bool_key("windows.sliding", &member<&C::windows, &WindowsConfig::sliding>,
+               "Compute density in sliding windows."),
+      duration_key("windows.sliding_size", &member<&C::windows, &WindowsConfig::sliding_size>,
+                   "1s", "30d", "Length of a sliding window; a multiple of sliding_slide."),
+      duration_key("windows.sliding_slide", &member<&C::windows, &WindowsConfig::sliding_slide>,
+                   "1s", "7d", "Step between the starts of sliding windows."),
+      bool_key("windows.session", &member<&C::windows, &WindowsConfig::session>,
+               "Group related events into session windows."),
+      duration_key("windows.session_gap", &member<&C::windows, &WindowsConfig::session_gap>,
+                   "1s", "7d", "Gap of event time that closes a session window."),
+      duration_key("windows.global_size", &member<&C::windows, &WindowsConfig::global_size>,
+                   "1m", "30d", "Span of the global summary computed on request."),
+
+      duration_key("checkpoint.interval", &member<&C::checkpoint, &CheckpointConfig::interval>,
+                   "10ms", "1d", "Processing time between checkpoints."),
+      int_key("checkpoint.keep", &member<&C::checkpoint, &CheckpointConfig::keep>, 1, 100,
+              "Good checkpoints kept on disk."),
+
+      duration_key("latency.budget", &member<&C::latency, &LatencyConfig::budget>, "1ms", "1h",
+                   "End-to-end p95 latency budget."),
+      duration_key("latency.warn_p95", &member<&C::latency, &LatencyConfig::warn_p95>, "1ms",
+                   "1h",
+                   "Rolling end-to-end p95 that raises a warning; the breaker closes again below "
+                   "it."),
+      duration_key("latency.breaker_p95", &member<&C::latency, &LatencyConfig::breaker_p95>,
+                   "1ms", "1h",
+                   "Rolling end-to-end p95 that opens the breaker: costly enrichment is bypassed; "
+                   "above warn_p95."),
+      duration_key("latency.window", &member<&C::latency, &LatencyConfig::window>, "1s", "10m",
+                   "Span of processing time over which the rolling p95 is taken."),
+
+      string_key("server.listen", &member<&C::server, &ServerConfig::listen>,
+                 "host:port to listen on; port 0 picks a free port.", host_port),
+      size_key("server.max_body_bytes", &member<&C::server, &ServerConfig::max_body_bytes>,
+               1ull << 10, 1ull << 30, "Largest accepted request body; larger ones get 413."),
+      int_key("server.threads", &member<&C::server, &ServerConfig::threads>, 1, 256,
+              "Threads serving HTTP and WebSocket connections."),
+      duration_key("server.retry_after", &member<&C::server, &ServerConfig::retry_after>, "1s",
+                   "1h", "Retry-After sent with 429 and 503 responses (whole seconds)."),
+
+      enum_key("log.level", &member<&C::log, &LogConfig::level>,
+               {"trace", "debug", "info", "warn", "error"}, "Lowest level written to the log."),
+  };
+  return kSchema;
+}
+
+// ------------------------------------------------------------------ walker --
+
+/// The names allowed directly under `prefix` ("" or "windows."), in table order.
+std::vector<std::string> children(const std::string& prefix) {
+  std::vector<std::string> names;
+  for (const KeySpec& k : schema()) {
+    if (k.path.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string rest = k.path.substr(prefix.size());
+    std::string name = rest.substr(0, rest.find('.'));
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+  }
+  return names;
+}
+
+const KeySpec* find_key(const std::string& path) {
+  for (const KeySpec& k : schema()) {
+    if (k.path == path) return &k;
+  }
+  return nullptr;
+}
+
+struct Loader {
+  const std::string& origin;
+  Context ctx;
+  Config& config;
+  std::set<std::string> set_keys;  ///< leaves the file gave, to blame the right key
+
+  [[noreturn]] void fail(std::string_view path, std::string_view reason) const {
+    if (path.empty()) throw ConfigError(fmt::format("{}: {}", origin, reason));
+    // A key from the file may hold anything; keep the message one line.
+    throw ConfigError(fmt::format("{}: {}: {}", origin, escaped(path, 200), reason));
+  }
+
+  /// Visits the mapping `node` found at `path` ("" for the root).
+  void walk(const YAML::Node& node, const std::string& path) {
+    if (node.IsNull()) return;  // an empty file, or a section with only comments
+    if (!node.IsMap()) {
+      fail(path, fmt::format("expected a mapping of {}, got {}",
+                             path.empty() ? "sections" : "keys", describe(node)));
+    }
+    const std::string prefix = path.empty() ? "" : path + ".";
+    const std::vector<std::string> known = children(prefix);
+    std::set<std::string> seen;
+    for (const auto& entry : node) {
+      if (!entry.first.IsScalar()) fail(path, "keys must be plain names");
+      const std::string& name = entry.first.Scalar();
+      const std::string full = prefix + name;
+      if (std::find(known.begin(), known.end(), name) == known.end()) {
+        fail(full, fmt::format("unknown key (known {}: {})",
+                               path.empty() ? "sections" : "under " + path, fmt::join(known, ", ")));
+      }
+      if (!seen.insert(name).second) fail(full, "duplicate key");
+      if (const KeySpec* key = find_key(full)) {
+        if (Reason r = key->apply(entry.second, config, ctx)) fail(full, *r);
+        set_keys.insert(full);
+      } else {
+        walk(entry.second, full);
+      }
+    }
+  }
+
+  /// The key to name when two keys disagree: the one the file set, so the
+  /// message points at the line the user wrote.
+  std::string blame(const std::string& a, const std::string& b) const {
+    return set_keys.count(a) == 0 && set_keys.count(b) != 0 ? b : a;
+  }
+
+  void check_cross_fields() const {
+    const Config& c = config;
+    if (c.cells.coarse_level > c.cells.fine_level) {
+      fail(blame("cells.coarse_level", "cells.fine_level"),
+           fmt::format("cells.coarse_level ({}) must not exceed cells.fine_level ({})",
+                       c.cells.coarse_level, c.cells.fine_level));
+    }
+    if (c.windows.sliding_size % c.windows.sliding_slide != Millis(0)) {
+      fail(blame("windows.sliding_size", "windows.sliding_slide"),
+           fmt::format("windows.sliding_size ({}) must be a multiple of windows.sliding_slide ({})",
+                       format_duration(c.windows.sliding_size),
+                       format_duration(c.windows.sliding_slide)));
+    }
+    if (c.latency.warn_p95 >= c.latency.breaker_p95) {
+      fail(blame("latency.warn_p95", "latency.breaker_p95"),
+           fmt::format("latency.warn_p95 ({}) must be below latency.breaker_p95 ({})",
+                       format_duration(c.latency.warn_p95),
+                       format_duration(c.latency.breaker_p95)));
+    }
+  }
+};
+
+/// Sees the parser's events without building nodes; only where each
+/// document starts matters.
+class DocumentProbe : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override { start = mark; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+  YAML::Mark start;
+};
+
+/// The number of YAML documents in `text`; throws YAML::Exception when it is
+/// not YAML. Not YAML::LoadAll: in yaml-cpp 0.7 a stray token at document
+/// level such as "," makes it start an empty document at the same place
+/// forever, allocating until the process dies (jbeder/yaml-cpp#1040, fixed
+/// after 0.7), and YAML::Load takes such a file for an empty one. A document
+/// that starts where the previous one started is that state.
+size_t count_documents(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentProbe probe;
+  size_t count = 0;
+  int last_start = -1;
+  while (parser.HandleNextDocument(probe)) {
+    if (probe.start.pos == last_start) {
+      const auto at = static_cast<size_t>(probe.start.pos);
+      throw YAML::ParserException(
+          probe.start, "unexpected " + (at < text.size() ? shown(text.substr(at, 1)) : "end"));
+    }
+    last_start = probe.start.pos;
+    ++count;
+  }
+  return count;
+}
+
+std::string escape_cell(const std::string& s) {
+  std::string out;
+  for (const char c : s) {
+    if (c == '|') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+Config parse_config(const std::string& yaml_text, const std::string& origin,
+                    const std::string& base_dir) {
+  YAML::Node root;
+  try {
+    const size_t documents = count_documents(yaml_text);
+    if (documents > 1) {
+      throw ConfigError(fmt::format("{}: expected one YAML document, found {}", origin, documents));
+    }
+    if (documents == 1) root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    // yaml-cpp quotes the offending character, which may be a control character.
+    const std::string msg = escaped(e.msg, e.msg.size());
+    if (e.mark.is_null()) throw ConfigError(fmt::format("{}: invalid YAML: {}", origin, msg));
+    throw ConfigError(fmt::format("{}:{}:{}: invalid YAML: {}", origin, e.mark.line + 1,
+                                  e.mark.column + 1, msg));
+  }
+  Config config;
+  config.base_dir = base_dir;
+  Loader loader{origin, Context{fs::path(base_dir)}, config, {}};
+  loader.walk(root, "");
+  loader.check_cross_fields();
+  return config;
+}
+
+Config load_config(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    const int error = errno;
+    throw ConfigError(
+        fmt::format("{}: cannot read: {}", path, std::generic_category().message(error)));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw ConfigError(fmt::format("{}: cannot read", path));
+  std::error_code ec;
+  fs::path dir = fs::absolute(fs::path(path), ec).parent_path();
+  if (ec) dir = fs::path(path).parent_path();
+  if (dir.empty()) dir = ".";
+  return parse_config(text.str(), path, dir.lexically_normal().string());
+}
+
+std::string config_reference_markdown() {
+  Config defaults;
+  std::string out;
+  out += "Every key, its type, its default and its accepted range. Durations are written\n";
+  out += "as a whole number with a unit: `250ms`, `30s`, `5m`, `24h`, `7d`. Sizes are a byte\n";
+  out += "count or a number with a unit: `512KiB`, `16MiB`, `1GiB` (also `KB`, `MB`, `GB`).\n";
+  for (const std::string& section : children("")) {
+    out += fmt::format("\n## `{}`\n\n", section);
+    if (const std::string doc = section_doc(section); !doc.empty()) out += doc + "\n\n";
+    out += "| key | type | default | range | meaning |\n";
+    out += "|---|---|---|---|---|\n";
+    for (const KeySpec& k : schema()) {
+      if (k.path.compare(0, section.size() + 1, section + ".") != 0) continue;
+      out += fmt::format("| `{}` | {} | `{}` | {} | {} |\n", k.path, k.type,
+                         escape_cell(k.show(defaults)), escape_cell(k.range), escape_cell(k.doc));
+    }
+  }
+  return out;
+}
+
+}  // namespace sentinel
