@@ -298,18 +298,18 @@ struct EventDecoder::Impl {
   // back to the Interner instead of growing the cache without limit.
   static constexpr size_t kMaxCachedTypes = 1u << 16;
 
-  DecoderOptions options;
-  Interner& types;
-  std::string allowed_list;  // "cctv, sensor, ..." for error reasons
-  std::vector<std::pair<std::string, SourceId>> sources;
-  std::unordered_map<std::string, TypeId, TextHash, std::equal_to<>> type_cache;
-  od::parser parser;
+  DecoderOptions options_;
+  Interner& types_;
+  std::string allowed_list_;  // "cctv, sensor, ..." for error reasons
+  std::vector<std::pair<std::string, SourceId>> sources_;
+  std::unordered_map<std::string, TypeId, TextHash, std::equal_to<>> type_cache_;
+  od::parser parser_;
   // Set when the last error came from malformed JSON (not from a rule), which
   // leaves a surrounding array unreadable.
-  bool json_broken = false;
+  bool json_broken_ = false;
 
   Impl(const DecoderOptions& o, Interner& source_names, Interner& type_names)
-      : options(o), types(type_names) {
+      : options_(o), types_(type_names) {
     if (o.allowed_sources.empty()) {
       throw std::invalid_argument("ingest.sources: at least one source must be allowed");
     }
@@ -324,23 +324,24 @@ struct EventDecoder::Impl {
     for (const auto& name : o.allowed_sources) {
       const uint32_t id = source_names.intern(name);
       if (id > UINT16_MAX) throw std::invalid_argument("ingest.sources: too many source names");
-      sources.emplace_back(name, static_cast<SourceId>(id));
-      if (!allowed_list.empty()) allowed_list += ", ";
-      allowed_list += name;
+      sources_.emplace_back(name, static_cast<SourceId>(id));
+      if (!allowed_list_.empty()) allowed_list_ += ", ";
+      allowed_list_ += name;
     }
     // Most lines are far below the limit; the parser grows when one is not.
-    if (parser.allocate(std::min<uint64_t>(o.max_line_bytes, 64 * 1024) + 1) != simdjson::SUCCESS) {
+    if (parser_.allocate(std::min<uint64_t>(o.max_line_bytes, 64 * 1024) + 1) !=
+        simdjson::SUCCESS) {
       throw std::runtime_error("cannot allocate the JSON parser");
     }
   }
 
   Error fail_json(error_code e) {
-    json_broken = true;
+    json_broken_ = true;
     return json_error(e);
   }
 
   Error fail_value(error_code e, std::string_view key) {
-    json_broken = e != simdjson::DEPTH_ERROR;
+    json_broken_ = e != simdjson::DEPTH_ERROR;
     return value_error(e, key);
   }
 
@@ -385,7 +386,7 @@ struct EventDecoder::Impl {
   }
 
   bool intern_type(std::string_view name, TypeId& id, Error& err) {
-    if (auto it = type_cache.find(name); it != type_cache.end()) {
+    if (auto it = type_cache_.find(name); it != type_cache_.end()) {
       id = it->second;
       return true;
     }
@@ -394,13 +395,13 @@ struct EventDecoder::Impl {
                               std::to_string(kMaxTypeBytes) + " bytes, got " + quoted(name)};
       return false;
     }
-    const uint32_t n = types.intern(name);
+    const uint32_t n = types_.intern(name);
     if (n >= Interner::kMaxNames) {
       err = Error{"type", "too many distinct types (limit " + std::to_string(Interner::kMaxNames) +
                               "), got " + quoted(name)};
       return false;
     }
-    if (type_cache.size() < kMaxCachedTypes) type_cache.emplace(std::string(name), n);
+    if (type_cache_.size() < kMaxCachedTypes) type_cache_.emplace(std::string(name), n);
     id = n;
     return true;
   }
@@ -473,7 +474,7 @@ Status EventDecoder::Impl::decode_object(od::object& obj, od::document& doc, std
         std::string_view s;
         if (!read_string("source", t, v, s, err)) return err;
         bool found = false;
-        for (const auto& [name, sid] : sources) {
+        for (const auto& [name, sid] : sources_) {
           if (name == s) {
             source_name = name;
             source = sid;
@@ -483,7 +484,7 @@ Status EventDecoder::Impl::decode_object(od::object& obj, od::document& doc, std
         }
         if (!found) {
           return Error{"source",
-                       "unknown source " + quoted(s) + " (allowed: " + allowed_list + ")"};
+                       "unknown source " + quoted(s) + " (allowed: " + allowed_list_ + ")"};
         }
         break;
       }
@@ -557,7 +558,7 @@ Status EventDecoder::Impl::decode_object(od::object& obj, od::document& doc, std
     // object is reported as such.
     const char* rest = nullptr;
     if (doc.current_location().get(rest) == simdjson::SUCCESS) {
-      json_broken = true;
+      json_broken_ = true;
       return Error{"", "not valid JSON: content after the object at byte " +
                            std::to_string(rest - text.data())};
     }
@@ -572,7 +573,7 @@ Status EventDecoder::Impl::decode_object(od::object& obj, od::document& doc, std
                    : Error{"lat", "missing (lon is given: give both or neither)"};
   }
   if (has_lat) {
-    const auto& b = options.bounds;
+    const auto& b = options_.bounds;
     if (lat < b[0] || lat > b[2] || lon < b[1] || lon > b[3]) {
       return Error{"lat,lon", "(" + number_text(lat) + ", " + number_text(lon) +
                                   ") is outside city.bounds [" + number_text(b[0]) + ", " +
@@ -612,15 +613,15 @@ Status EventDecoder::Impl::decode_value(od::value& v, od::document& doc, std::st
 }
 
 Status EventDecoder::Impl::decode(std::string_view line, Event& out) {
-  json_broken = false;
-  if (line.size() > options.max_line_bytes) {
+  json_broken_ = false;
+  if (line.size() > options_.max_line_bytes) {
     return Error{"", "line is " + std::to_string(line.size()) +
                          " bytes, over ingest.max_line_bytes (" +
-                         std::to_string(options.max_line_bytes) + ")"};
+                         std::to_string(options_.max_line_bytes) + ")"};
   }
   od::document doc;
   const simdjson::padded_string_view input(line.data(), line.size(), line.size() + kJsonPadding);
-  if (auto e = parser.iterate(input).get(doc)) {
+  if (auto e = parser_.iterate(input).get(doc)) {
     if (e == simdjson::EMPTY) return Error{"", "empty line"};
     return fail_json(e);
   }
@@ -636,7 +637,7 @@ Status EventDecoder::Impl::decode(std::string_view line, Event& out) {
   // balanced, which keeps On Demand inside the input whatever the padding holds.
   od::object obj;
   if (auto e = doc.get_object().get(obj)) {
-    json_broken = true;
+    json_broken_ = true;
     return e == simdjson::INCOMPLETE_ARRAY_OR_OBJECT ? root_shape_error(line, e, "object")
                                                      : json_error(e);
   }
@@ -666,10 +667,10 @@ void EventDecoder::decode_body(
 
   if (content.front() == '[') {
     Impl& d = *impl_;
-    d.json_broken = false;
+    d.json_broken_ = false;
     od::document doc;
     const simdjson::padded_string_view input(body.data(), body.size(), body.size() + kJsonPadding);
-    if (auto e = d.parser.iterate(input).get(doc)) {
+    if (auto e = d.parser_.iterate(input).get(doc)) {
       on_error(0, begin, json_error(e));
       return;
     }
@@ -700,7 +701,7 @@ void EventDecoder::decode_body(
         on_event(ev);
       } else {
         on_error(index, offset, st.error());
-        if (d.json_broken) return;
+        if (d.json_broken_) return;
       }
     }
     const char* rest = nullptr;

@@ -87,7 +87,9 @@ std::string escaped(std::string_view value, size_t max_chars = 60) {
   return out;
 }
 
-std::string shown(std::string_view value) { return "'" + escaped(value) + "'"; }
+std::string shown(std::string_view value) {
+  return "'" + escaped(value) + "'";
+}
 
 /// How a node is named in "expected X, got Y".
 std::string describe(const YAML::Node& node) {
@@ -126,8 +128,12 @@ struct SizeUnit {
   uint64_t bytes;
 };
 // Binary units first: format_size() picks the largest that divides exactly.
-constexpr SizeUnit kSizeUnits[] = {{"GiB", 1ull << 30}, {"MiB", 1ull << 20}, {"KiB", 1ull << 10},
-                                   {"GB", 1'000'000'000}, {"MB", 1'000'000},   {"KB", 1000},
+constexpr SizeUnit kSizeUnits[] = {{"GiB", 1ull << 30},
+                                   {"MiB", 1ull << 20},
+                                   {"KiB", 1ull << 10},
+                                   {"GB", 1'000'000'000},
+                                   {"MB", 1'000'000},
+                                   {"KB", 1000},
                                    {"B", 1}};
 
 /// "16MiB", "512KiB", "1000", "1000B", "10MB".
@@ -193,11 +199,22 @@ Reason resolve_file(const std::string& value, const Context& ctx, std::string& o
   std::error_code ec;
   const fs::file_status status = fs::status(p, ec);
   if (!fs::exists(status)) return fmt::format("file not found: {}", escaped(out, out.size()));
-  if (!fs::is_regular_file(status)) return fmt::format("not a regular file: {}", escaped(out, out.size()));
+  if (!fs::is_regular_file(status))
+    return fmt::format("not a regular file: {}", escaped(out, out.size()));
   return std::nullopt;
 }
 
 // ---------------------------------------------------------------- builders --
+
+KeySpec make_key(std::string path, std::string type, std::string range, std::string doc) {
+  KeySpec k;
+  k.path = std::move(path);
+  k.type = std::move(type);
+  k.range = std::move(range);
+  k.doc = std::move(doc);
+  return k;
+}
+
 // Each builder fixes the YAML form of one kind of key; the accessor's type
 // makes a mismatch between kind and member a compile error.
 
@@ -205,7 +222,7 @@ using Validator = std::function<Reason(const std::string&)>;
 
 KeySpec string_key(std::string path, Field<std::string> get, std::string doc,
                    Validator validate = {}) {
-  KeySpec k{std::move(path), "string", "", std::move(doc), {}, {}};
+  KeySpec k = make_key(std::move(path), "string", "", std::move(doc));
   k.apply = [get, validate](const YAML::Node& node, Config& c, const Context&) -> Reason {
     if (Reason r = expect_scalar(node, "a string")) return r;
     if (validate) {
@@ -220,7 +237,7 @@ KeySpec string_key(std::string path, Field<std::string> get, std::string doc,
 
 /// A file; "" means none. Stored resolved against the config's directory.
 KeySpec path_key(std::string path, Field<std::string> get, std::string doc) {
-  KeySpec k{std::move(path), "path", "", std::move(doc), {}, {}};
+  KeySpec k = make_key(std::move(path), "path", "", std::move(doc));
   k.apply = [get](const YAML::Node& node, Config& c, const Context& ctx) -> Reason {
     if (Reason r = expect_scalar(node, "a file path")) return r;
     std::string resolved;
@@ -237,7 +254,7 @@ KeySpec path_key(std::string path, Field<std::string> get, std::string doc) {
 KeySpec enum_key(std::string path, Field<std::string> get, std::vector<std::string> choices,
                  std::string doc) {
   const std::string listed = fmt::format("{}", fmt::join(choices, ", "));
-  KeySpec k{std::move(path), "enum", "one of " + listed, std::move(doc), {}, {}};
+  KeySpec k = make_key(std::move(path), "enum", "one of " + listed, std::move(doc));
   k.apply = [get, choices, listed](const YAML::Node& node, Config& c, const Context&) -> Reason {
     const std::string what = "one of " + listed;
     if (Reason r = expect_scalar(node, what)) return r;
@@ -252,7 +269,7 @@ KeySpec enum_key(std::string path, Field<std::string> get, std::vector<std::stri
 }
 
 KeySpec bool_key(std::string path, Field<bool> get, std::string doc) {
-  KeySpec k{std::move(path), "bool", "", std::move(doc), {}, {}};
+  KeySpec k = make_key(std::move(path), "bool", "", std::move(doc));
   k.apply = [get](const YAML::Node& node, Config& c, const Context&) -> Reason {
     if (Reason r = expect_scalar(node, "true or false")) return r;
     const std::optional<bool> v = parse_bool(node.Scalar());
@@ -267,7 +284,8 @@ KeySpec bool_key(std::string path, Field<bool> get, std::string doc) {
 template <typename T>
 KeySpec int_key(std::string path, Field<T> get, int64_t min, int64_t max, std::string doc) {
   static_assert(std::is_integral_v<T> && sizeof(T) <= 4, "wider integers are sizes");
-  KeySpec k{std::move(path), "integer", fmt::format("[{}, {}]", min, max), std::move(doc), {}, {}};
+  KeySpec k =
+      make_key(std::move(path), "integer", fmt::format("[{}, {}]", min, max), std::move(doc));
   k.apply = [get, min, max](const YAML::Node& node, Config& c, const Context&) -> Reason {
     if (Reason r = expect_scalar(node, "an integer")) return r;
     const std::optional<int64_t> v = parse_int(node.Scalar());
@@ -283,7 +301,7 @@ KeySpec int_key(std::string path, Field<T> get, int64_t min, int64_t max, std::s
 KeySpec size_key(std::string path, Field<uint64_t> get, uint64_t min, uint64_t max,
                  std::string doc) {
   const std::string range = fmt::format("[{}, {}]", format_size(min), format_size(max));
-  KeySpec k{std::move(path), "size", range, std::move(doc), {}, {}};
+  KeySpec k = make_key(std::move(path), "size", range, std::move(doc));
   k.apply = [get, min, max, range](const YAML::Node& node, Config& c, const Context&) -> Reason {
     constexpr std::string_view kWhat = "a size like 16MiB or 512KiB, or a byte count";
     if (Reason r = expect_scalar(node, kWhat)) return r;
@@ -301,7 +319,7 @@ KeySpec duration_key(std::string path, Field<Millis> get, std::string_view min,
                      std::string_view max, std::string doc) {
   const Millis lo = parse_duration(min).value(), hi = parse_duration(max).value();
   const std::string range = fmt::format("[{}, {}]", min, max);
-  KeySpec k{std::move(path), "duration", range, std::move(doc), {}, {}};
+  KeySpec k = make_key(std::move(path), "duration", range, std::move(doc));
   k.apply = [get, lo, hi, range](const YAML::Node& node, Config& c, const Context&) -> Reason {
     if (Reason r = expect_scalar(node, "a duration like 5m")) return r;
     const std::optional<Millis> v = parse_duration(node.Scalar());
@@ -317,8 +335,7 @@ KeySpec duration_key(std::string path, Field<Millis> get, std::string_view min,
 /// Shared by list keys: each item a non-null scalar, checked by `item`, which
 /// may rewrite it (path resolution).
 Reason parse_list(const YAML::Node& node, std::string_view what, size_t min_items,
-                  const std::function<Reason(std::string&)>& item,
-                  std::vector<std::string>& out) {
+                  const std::function<Reason(std::string&)>& item, std::vector<std::string>& out) {
   if (!node.IsSequence()) return fmt::format("expected {}, got {}", what, describe(node));
   if (node.size() < min_items) return fmt::format("needs at least {} item(s)", min_items);
   std::vector<std::string> values;
@@ -344,31 +361,32 @@ std::string show_list(const std::vector<std::string>& values, bool quoted) {
   return fmt::format("[{}]", fmt::join(items, ", "));
 }
 
-KeySpec string_list_key(std::string path, Field<std::vector<std::string>> get,
-                        size_t min_items, std::string doc, Validator validate) {
-  KeySpec k{std::move(path), "list of strings",
-            min_items > 0 ? fmt::format("at least {}", min_items) : "", std::move(doc), {}, {}};
+KeySpec string_list_key(std::string path, Field<std::vector<std::string>> get, size_t min_items,
+                        std::string doc, Validator validate) {
+  KeySpec k = make_key(std::move(path), "list of strings",
+                       min_items > 0 ? fmt::format("at least {}", min_items) : "", std::move(doc));
   k.apply = [get, min_items, validate](const YAML::Node& node, Config& c,
                                        const Context&) -> Reason {
-    return parse_list(node, "a list of strings", min_items,
-                      [&](std::string& v) { return validate(v); }, get(c));
+    return parse_list(
+        node, "a list of strings", min_items, [&](std::string& v) { return validate(v); }, get(c));
   };
   k.show = [get](Config& c) { return show_list(get(c), false); };
   return k;
 }
 
 KeySpec path_list_key(std::string path, Field<std::vector<std::string>> get, std::string doc) {
-  KeySpec k{std::move(path), "list of paths", "", std::move(doc), {}, {}};
+  KeySpec k = make_key(std::move(path), "list of paths", "", std::move(doc));
   k.apply = [get](const YAML::Node& node, Config& c, const Context& ctx) -> Reason {
-    return parse_list(node, "a list of file paths", 0,
-                      [&](std::string& v) -> Reason {
-                        if (v.empty()) return "expected a file path, got ''";
-                        std::string resolved;
-                        if (Reason r = resolve_file(v, ctx, resolved)) return r;
-                        v = std::move(resolved);
-                        return std::nullopt;
-                      },
-                      get(c));
+    return parse_list(
+        node, "a list of file paths", 0,
+        [&](std::string& v) -> Reason {
+          if (v.empty()) return "expected a file path, got ''";
+          std::string resolved;
+          if (Reason r = resolve_file(v, ctx, resolved)) return r;
+          v = std::move(resolved);
+          return std::nullopt;
+        },
+        get(c));
   };
   k.show = [get](Config& c) { return show_list(get(c), true); };
   return k;
@@ -377,8 +395,8 @@ KeySpec path_list_key(std::string path, Field<std::vector<std::string>> get, std
 /// [min_lat, min_lon, max_lat, max_lon]; the coordinate checks live here
 /// because all four numbers are one key.
 KeySpec bounds_key(std::string path, Field<std::array<double, 4>> get, std::string doc) {
-  KeySpec k{std::move(path), "4 numbers", "lat in [-90, 90], lon in [-180, 180], min < max",
-            std::move(doc), {}, {}};
+  KeySpec k = make_key(std::move(path), "4 numbers",
+                       "lat in [-90, 90], lon in [-180, 180], min < max", std::move(doc));
   k.apply = [get](const YAML::Node& node, Config& c, const Context&) -> Reason {
     constexpr std::string_view kWhat = "a list of 4 numbers [min_lat, min_lon, max_lat, max_lon]";
     if (!node.IsSequence()) return fmt::format("expected {}, got {}", kWhat, describe(node));
@@ -420,12 +438,12 @@ Reason non_empty_zone(const std::string& v) {
 }
 
 Reason source_name(const std::string& v) {
-  const bool ok = !v.empty() && v[0] >= 'a' && v[0] <= 'z' &&
-                  std::all_of(v.begin(), v.end(), [](char ch) {
-                    return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' ||
-                           ch == '-';
-                  });
-  if (!ok) return fmt::format("{} is not a source name (lower-case letters, digits, _ and -)", shown(v));
+  const bool ok =
+      !v.empty() && v[0] >= 'a' && v[0] <= 'z' && std::all_of(v.begin(), v.end(), [](char ch) {
+        return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-';
+      });
+  if (!ok)
+    return fmt::format("{} is not a source name (lower-case letters, digits, _ and -)", shown(v));
   return std::nullopt;
 }
 
@@ -487,12 +505,13 @@ const std::vector<KeySpec>& schema() {
 
       string_list_key("ingest.sources", &member<&C::ingest, &IngestConfig::sources>, 1,
                       "Accepted values of the CloudEvents `source` attribute.", source_name),
-      duration_key("ingest.dedup_horizon", &member<&C::ingest, &IngestConfig::dedup_horizon>,
-                   "1s", "30d",
+      duration_key("ingest.dedup_horizon", &member<&C::ingest, &IngestConfig::dedup_horizon>, "1s",
+                   "30d",
                    "Event time for which a (source, id) pair is remembered, so a repeat is "
                    "processed once."),
       size_key("ingest.max_line_bytes", &member<&C::ingest, &IngestConfig::max_line_bytes>,
-               1ull << 10, 1ull << 30, "Longest accepted input line; longer lines are dead letters."),
+               1ull << 10, 1ull << 30,
+               "Longest accepted input line; longer lines are dead letters."),
       duration_key("ingest.max_clock_skew", &member<&C::ingest, &IngestConfig::max_clock_skew>,
                    "0ms", "30d",
                    "Live mode: how far past the wall clock an event time may lie before the event "
@@ -506,16 +525,16 @@ const std::vector<KeySpec>& schema() {
 
       int_key("pipeline.shards", &member<&C::pipeline, &PipelineConfig::shards>, 0, 1024,
               "Number of shards; 0 = one per hardware core."),
-      int_key("pipeline.batch_size", &member<&C::pipeline, &PipelineConfig::batch_size>, 1,
-              1 << 20, "Events per batch handed to a shard."),
+      int_key("pipeline.batch_size", &member<&C::pipeline, &PipelineConfig::batch_size>, 1, 1 << 20,
+              "Events per batch handed to a shard."),
       int_key("pipeline.queue_batches", &member<&C::pipeline, &PipelineConfig::queue_batches>, 1,
               1 << 16, "Bounded queue length per shard, in batches."),
 
       duration_key("watermark.max_out_of_orderness",
                    &member<&C::watermark, &WatermarkConfig::max_out_of_orderness>, "0ms", "1d",
                    "How far a source's watermark trails the newest event time it has read."),
-      duration_key("watermark.idle_timeout",
-                   &member<&C::watermark, &WatermarkConfig::idle_timeout>, "1ms", "1d",
+      duration_key("watermark.idle_timeout", &member<&C::watermark, &WatermarkConfig::idle_timeout>,
+                   "1ms", "1d",
                    "Processing time without events after which a source stops holding back the "
                    "watermark."),
 
@@ -528,16 +547,16 @@ const std::vector<KeySpec>& schema() {
                    "1s", "7d", "Length of a tumbling window (aligned to the Unix epoch)."),
       bool_key("windows.sliding", &member<&C::windows, &WindowsConfig::sliding>,
                "Compute density in sliding windows."),
-      duration_key("windows.sliding_size", &member<&C::windows, &WindowsConfig::sliding_size>,
-                   "1s", "30d", "Length of a sliding window; a multiple of sliding_slide."),
+      duration_key("windows.sliding_size", &member<&C::windows, &WindowsConfig::sliding_size>, "1s",
+                   "30d", "Length of a sliding window; a multiple of sliding_slide."),
       duration_key("windows.sliding_slide", &member<&C::windows, &WindowsConfig::sliding_slide>,
                    "1s", "7d", "Step between the starts of sliding windows."),
       bool_key("windows.session", &member<&C::windows, &WindowsConfig::session>,
                "Group related events into session windows."),
-      duration_key("windows.session_gap", &member<&C::windows, &WindowsConfig::session_gap>,
-                   "1s", "7d", "Gap of event time that closes a session window."),
-      duration_key("windows.global_size", &member<&C::windows, &WindowsConfig::global_size>,
-                   "1m", "30d", "Span of the global summary computed on request."),
+      duration_key("windows.session_gap", &member<&C::windows, &WindowsConfig::session_gap>, "1s",
+                   "7d", "Gap of event time that closes a session window."),
+      duration_key("windows.global_size", &member<&C::windows, &WindowsConfig::global_size>, "1m",
+                   "30d", "Span of the global summary computed on request."),
 
       duration_key("checkpoint.interval", &member<&C::checkpoint, &CheckpointConfig::interval>,
                    "10ms", "1d", "Processing time between checkpoints."),
@@ -546,12 +565,11 @@ const std::vector<KeySpec>& schema() {
 
       duration_key("latency.budget", &member<&C::latency, &LatencyConfig::budget>, "1ms", "1h",
                    "End-to-end p95 latency budget."),
-      duration_key("latency.warn_p95", &member<&C::latency, &LatencyConfig::warn_p95>, "1ms",
-                   "1h",
+      duration_key("latency.warn_p95", &member<&C::latency, &LatencyConfig::warn_p95>, "1ms", "1h",
                    "Rolling end-to-end p95 that raises a warning; the breaker closes again below "
                    "it."),
-      duration_key("latency.breaker_p95", &member<&C::latency, &LatencyConfig::breaker_p95>,
-                   "1ms", "1h",
+      duration_key("latency.breaker_p95", &member<&C::latency, &LatencyConfig::breaker_p95>, "1ms",
+                   "1h",
                    "Rolling end-to-end p95 that opens the breaker: costly enrichment is bypassed; "
                    "above warn_p95."),
       duration_key("latency.window", &member<&C::latency, &LatencyConfig::window>, "1s", "10m",
@@ -609,8 +627,8 @@ struct Loader {
   void walk(const YAML::Node& node, const std::string& path) {
     if (node.IsNull()) return;  // an empty file, or a section with only comments
     if (!node.IsMap()) {
-      fail(path, fmt::format("expected a mapping of {}, got {}",
-                             path.empty() ? "sections" : "keys", describe(node)));
+      fail(path, fmt::format("expected a mapping of {}, got {}", path.empty() ? "sections" : "keys",
+                             describe(node)));
     }
     const std::string prefix = path.empty() ? "" : path + ".";
     const std::vector<std::string> known = children(prefix);
@@ -620,8 +638,9 @@ struct Loader {
       const std::string& name = entry.first.Scalar();
       const std::string full = prefix + name;
       if (std::find(known.begin(), known.end(), name) == known.end()) {
-        fail(full, fmt::format("unknown key (known {}: {})",
-                               path.empty() ? "sections" : "under " + path, fmt::join(known, ", ")));
+        fail(full,
+             fmt::format("unknown key (known {}: {})", path.empty() ? "sections" : "under " + path,
+                         fmt::join(known, ", ")));
       }
       if (!seen.insert(name).second) fail(full, "duplicate key");
       if (const KeySpec* key = find_key(full)) {
@@ -653,10 +672,10 @@ struct Loader {
                        format_duration(c.windows.sliding_slide)));
     }
     if (c.latency.warn_p95 >= c.latency.breaker_p95) {
-      fail(blame("latency.warn_p95", "latency.breaker_p95"),
-           fmt::format("latency.warn_p95 ({}) must be below latency.breaker_p95 ({})",
-                       format_duration(c.latency.warn_p95),
-                       format_duration(c.latency.breaker_p95)));
+      fail(
+          blame("latency.warn_p95", "latency.breaker_p95"),
+          fmt::format("latency.warn_p95 ({}) must be below latency.breaker_p95 ({})",
+                      format_duration(c.latency.warn_p95), format_duration(c.latency.breaker_p95)));
     }
   }
 };
@@ -729,8 +748,8 @@ Config parse_config(const std::string& yaml_text, const std::string& origin,
     // yaml-cpp quotes the offending character, which may be a control character.
     const std::string msg = escaped(e.msg, e.msg.size());
     if (e.mark.is_null()) throw ConfigError(fmt::format("{}: invalid YAML: {}", origin, msg));
-    throw ConfigError(fmt::format("{}:{}:{}: invalid YAML: {}", origin, e.mark.line + 1,
-                                  e.mark.column + 1, msg));
+    throw ConfigError(
+        fmt::format("{}:{}:{}: invalid YAML: {}", origin, e.mark.line + 1, e.mark.column + 1, msg));
   }
   Config config;
   config.base_dir = base_dir;

@@ -25,7 +25,8 @@ bool is_label_name(const std::string& s) {
 }
 
 bool ends_with(const std::string& s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 /// HELP text: backslash and line feed escaped (format 0.0.4).
@@ -84,7 +85,9 @@ std::string format_value(double v) {
   return fmt::format("{}", v);
 }
 
-double seconds(std::chrono::nanoseconds ns) { return static_cast<double>(ns.count()) / 1e9; }
+double seconds(std::chrono::nanoseconds ns) {
+  return static_cast<double>(ns.count()) / 1e9;
+}
 
 /// Instances of one family grouped by label values, in first-seen order.
 template <typename Value>
@@ -188,8 +191,7 @@ MetricsRegistry::MetricsRegistry() = default;
 MetricsRegistry::~MetricsRegistry() = default;
 
 void MetricsRegistry::check_new(const std::string& exposed_name, const std::string& name,
-                                const std::vector<std::string>& label_names,
-                                bool summary) const {
+                                const std::vector<std::string>& label_names, bool summary) const {
   if (!is_metric_name(name)) throw std::invalid_argument("invalid metric name '" + name + "'");
   for (size_t i = 0; i < label_names.size(); ++i) {
     const std::string& label = label_names[i];
@@ -255,17 +257,17 @@ std::string MetricsRegistry::render_prometheus() const {
     const std::string& name = entry->exposed;
     if (entry->counter) {
       const CounterFamily& family = *entry->counter;
-      out += fmt::format("# HELP {} {}\n# TYPE {} counter\n", name, escape_help(family.help()),
-                         name);
+      out +=
+          fmt::format("# HELP {} {}\n# TYPE {} counter\n", name, escape_help(family.help()), name);
       Series<uint64_t> series;
-      for (const auto& [labels, counter] : family.instances()) series.at(*labels) += counter->value();
+      for (const auto& [labels, counter] : family.instances())
+        series.at(*labels) += counter->value();
       for (const auto& [labels, value] : series.rows()) {
         out += fmt::format("{}{} {}\n", name, label_set(family.label_names(), *labels), value);
       }
     } else if (entry->gauge) {
       const GaugeFamily& family = *entry->gauge;
-      out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n", name, escape_help(family.help()),
-                         name);
+      out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n", name, escape_help(family.help()), name);
       Series<double> series;
       for (const auto& [labels, gauge] : family.instances()) series.at(*labels) += gauge->value();
       for (const auto& [labels, value] : series.rows()) {
@@ -274,8 +276,8 @@ std::string MetricsRegistry::render_prometheus() const {
       }
     } else {
       const LatencyFamily& family = *entry->latency;
-      out += fmt::format("# HELP {} {}\n# TYPE {} summary\n", name, escape_help(family.help()),
-                         name);
+      out +=
+          fmt::format("# HELP {} {}\n# TYPE {} summary\n", name, escape_help(family.help()), name);
       Series<HistogramSnapshot> series;
       for (const auto& [labels, histogram] : family.instances()) {
         series.at(*labels).merge(histogram->snapshot());
@@ -283,8 +285,7 @@ std::string MetricsRegistry::render_prometheus() const {
       const std::vector<std::string>& names = family.label_names();
       for (const auto& [labels, snapshot] : series.rows()) {
         for (const auto& [q, text] : kSummaryQuantiles) {
-          const double value =
-              snapshot.count() == 0 ? std::nan("") : seconds(snapshot.quantile(q));
+          const double value = snapshot.count() == 0 ? std::nan("") : seconds(snapshot.quantile(q));
           out += fmt::format("{}{} {}\n", name, label_set(names, *labels, "quantile", text),
                              format_value(value));
         }

@@ -47,7 +47,7 @@ namespace sentinel {
 /// and this layout is what the single-writer atomic recording needs.
 namespace latency_buckets {
 
-inline constexpr int kSubBits = 7;                                 ///< 2^7 buckets per power of two
+inline constexpr int kSubBits = 7;                              ///< 2^7 buckets per power of two
 inline constexpr uint64_t kMaxTrackableNs = 3'600'000'000'000;  ///< 1 h
 
 /// The bucket holding `ns` (clamped to kMaxTrackableNs).
@@ -264,7 +264,7 @@ class MetricsRegistry {
   void check_new(const std::string& exposed_name, const std::string& name,
                  const std::vector<std::string>& label_names, bool summary) const;
 
-  mutable std::mutex mutex_;              // guards entries_
+  mutable std::mutex mutex_;  // guards entries_
   std::vector<std::unique_ptr<Entry>> entries_;
 };
 

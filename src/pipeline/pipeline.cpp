@@ -13,6 +13,7 @@
 #include "core/cloudevents.h"
 #include "core/interner.h"
 #include "core/json_writer.h"
+#include "core/metrics.h"
 #include "detect/enrichment.h"
 #include "stream/bytes.h"
 #include "stream/checkpoint_store.h"
@@ -77,6 +78,18 @@ int resolve_shards(int requested) {
 
 }  // namespace
 
+/// Per-shard latency bookkeeping: stage histograms for /metrics and the
+/// circuit breaker's guard over end-to-end latency. Written only by the
+/// shard's thread (the guard is not thread-safe); `breaker` is read by the
+/// shard's enrichment stage and by /metrics.
+struct ShardLatency {
+  std::vector<LatencyHistogram*> stages;  // enrich, windows (end to end)
+  std::unique_ptr<LatencyGuard> guard;
+  std::atomic<bool> breaker{false};
+  std::atomic<bool> warning{false};
+  std::atomic<int64_t> p95_ns{0};
+};
+
 struct Pipeline::Impl {
   Config config;
   PipelineOptions options;
@@ -104,6 +117,9 @@ struct Pipeline::Impl {
   std::mutex snapshots_mutex;
   std::map<uint64_t, std::string> snapshots;
 
+  MetricsRegistry registry;
+  std::vector<std::unique_ptr<ShardLatency>> latency;
+
   mutable std::mutex highlight_mutex;
   std::string highlight;
   std::string scratch;
@@ -121,6 +137,46 @@ struct Pipeline::Impl {
 
   std::string input_name(size_t input) const {
     return input < options.inputs.size() ? options.inputs[input] : "?";
+  }
+
+  // ---- latency and the circuit breaker (shard threads) ---------------------
+  void observe(int shard, size_t stage, ProcTime now, std::span<const Event> events) {
+    ShardLatency& l = *latency[static_cast<size_t>(shard)];
+    LatencyHistogram& h = *l.stages[std::min(stage, l.stages.size() - 1)];
+    const bool end_to_end = stage + 1 == l.stages.size();
+    for (const Event& e : events) {
+      const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now - e.ingest_time);
+      h.record(ns);
+      if (end_to_end) l.guard->record(ns, now);
+    }
+    if (!end_to_end) return;
+    const auto transition = l.guard->evaluate(now);
+    l.p95_ns.store(l.guard->last_p95().count(), std::memory_order_relaxed);
+    const double p95_s = static_cast<double>(l.guard->last_p95().count()) / 1e9;
+    switch (transition) {
+      case LatencyGuard::Transition::kNone: break;
+      case LatencyGuard::Transition::kWarningRaised:
+        l.warning = true;
+        spdlog::warn("shard {}: end-to-end p95 {:.2f} s is over latency.warn_p95 ({}) of the {} budget", shard,
+                     p95_s, format_duration(config.latency.warn_p95), format_duration(config.latency.budget));
+        break;
+      case LatencyGuard::Transition::kWarningCleared:
+        l.warning = false;
+        spdlog::info("shard {}: end-to-end p95 {:.2f} s is back under latency.warn_p95", shard, p95_s);
+        break;
+      case LatencyGuard::Transition::kBreakerOpened:
+        l.warning = true;
+        l.breaker = true;
+        spdlog::warn("shard {}: end-to-end p95 {:.2f} s is over latency.breaker_p95 ({}): bypassing district and "
+                     "sensitive-site lookups; events are marked degraded", shard, p95_s,
+                     format_duration(config.latency.breaker_p95));
+        break;
+      case LatencyGuard::Transition::kBreakerClosed:
+        l.warning = false;
+        l.breaker = false;
+        spdlog::info("shard {}: end-to-end p95 {:.2f} s recovered: full enrichment again", shard, p95_s);
+        break;
+    }
   }
 
   // ---- outputs -----------------------------------------------------------
@@ -371,18 +427,30 @@ Pipeline::Pipeline(const Config& config, PipelineOptions options)
   for (const std::string& name : p.options.inputs) p.watermarks.add_source(name);
   ShardedEngine::Options eo;
   eo.shards = resolve_shards(p.options.shards >= 0 ? p.options.shards : config.pipeline.shards);
+  LatencyFamily& stage_latency = p.registry.add_latency(
+      "sentinel_stage_latency_seconds",
+      "Time from ingest to the end of each stage, per shard (windows = end to end).", {"stage", "shard"});
+  for (int i = 0; i < eo.shards; ++i) {
+    auto l = std::make_unique<ShardLatency>();
+    for (const char* stage : {"enrich", "windows"}) l->stages.push_back(&stage_latency.add({stage, std::to_string(i)}));
+    l->guard = std::make_unique<LatencyGuard>(config.latency);
+    p.latency.push_back(std::move(l));
+  }
   eo.queue_batches = config.pipeline.queue_batches;
   eo.windows = config.windows;
   Impl* self = impl_.get();
   p.engine = std::make_unique<ShardedEngine>(
       eo,
-      [self](int) {
+      [self](int shard) {
         std::vector<std::unique_ptr<BatchStage>> stages;
-        stages.push_back(std::make_unique<EnrichStage>(*self->enricher, self->counters.breaker_open,
-                                                       self->counters.degraded));
+        stages.push_back(std::make_unique<EnrichStage>(
+            *self->enricher, self->latency[static_cast<size_t>(shard)]->breaker, self->counters.degraded));
         return stages;
       },
-      [self](EpochOutput& out) { self->on_epoch(out); });
+      [self](EpochOutput& out) { self->on_epoch(out); },
+      [self](int shard, size_t stage, ProcTime now, std::span<const Event> events) {
+        self->observe(shard, stage, now, events);
+      });
 }
 
 Pipeline::~Pipeline() {
@@ -563,7 +631,46 @@ void Pipeline::finish() {
 
 const PipelineCounters& Pipeline::counters() const { return impl_->counters; }
 
-std::string Pipeline::metrics_text() const { return {}; }
+std::string Pipeline::metrics_text() const {
+  const Impl& p = *impl_;
+  std::string out = p.registry.render_prometheus();
+  const auto& c = p.counters;
+  auto counter = [&out](const char* name, const char* help, uint64_t v) {
+    out += fmt::format("# HELP {0}_total {1}\n# TYPE {0}_total counter\n{0}_total {2}\n", name, help, v);
+  };
+  auto gauge = [&out](const char* name, const char* help, double v) {
+    out += fmt::format("# HELP {0} {1}\n# TYPE {0} gauge\n{0} {2}\n", name, help, v);
+  };
+  counter("sentinel_input_lines", "Lines (or body elements) read from every input.", c.lines.load());
+  counter("sentinel_events", "Events accepted into the shards.", c.events.load());
+  counter("sentinel_dead_letters", "Inputs rejected to dead-letter.jsonl (malformed, invalid, too long).",
+          c.dead_letters.load());
+  counter("sentinel_late_events", "Events older than their source watermark minus allowed lateness (late.jsonl).",
+          c.late.load());
+  counter("sentinel_duplicate_events", "Events whose (source, id) was already processed.", c.duplicates.load());
+  counter("sentinel_window_results", "Window results emitted (revisions included).", c.windows.load());
+  counter("sentinel_degraded_events", "Events enriched without district and site lookups (breaker open).",
+          c.degraded.load());
+  counter("sentinel_checkpoints", "Checkpoints written.", c.checkpoints.load());
+  const int64_t wm = c.watermark_ms.load();
+  gauge("sentinel_watermark_seconds", "Event-time watermark of the last closed epoch (Unix seconds).",
+        wm == INT64_MIN ? 0.0 : static_cast<double>(wm) / 1000.0);
+  gauge("sentinel_backlog_events", "Events accepted but not yet processed by the shards (consumer lag).",
+        static_cast<double>(p.engine->backlog()));
+  double p95 = 0;
+  bool warning = false, breaker = false;
+  for (const auto& l : p.latency) {
+    p95 = std::max(p95, static_cast<double>(l->p95_ns.load()) / 1e9);
+    warning = warning || l->warning.load();
+    breaker = breaker || l->breaker.load();
+  }
+  gauge("sentinel_end_to_end_p95_seconds", "Rolling end-to-end p95 (worst shard) watched by the breaker.", p95);
+  gauge("sentinel_latency_warning", "1 while the end-to-end p95 is over latency.warn_p95.", warning ? 1 : 0);
+  gauge("sentinel_degraded_mode", "1 while the circuit breaker bypasses costly enrichment.", breaker ? 1 : 0);
+  gauge("sentinel_latency_budget_seconds", "The end-to-end p95 budget (latency.budget).",
+        static_cast<double>(p.config.latency.budget.count()) / 1000.0);
+  return out;
+}
 
 int Pipeline::shard_count() const { return impl_->engine->shard_count(); }
 

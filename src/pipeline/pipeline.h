@@ -38,7 +38,6 @@ struct PipelineCounters {
   std::atomic<uint64_t> lines{0}, events{0}, dead_letters{0}, late{0}, duplicates{0};
   std::atomic<uint64_t> windows{0}, epochs{0}, checkpoints{0}, degraded{0};
   std::atomic<int64_t> watermark_ms{INT64_MIN};
-  std::atomic<bool> breaker_open{false};
 };
 
 /// Where a source resumes: the first line not yet fully handled.

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Replay throughput (parse -> route -> enrich -> all windows, outputs written)
+# against merely parsing the same file with the same JSON parser (simdjson
+# On Demand, every field read), measured in the same run. Prints medians.
+# Usage: bench/replay_throughput.sh [BUILD_DIR] [EVENTS]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$root/build/release}
+events=${2:-2000000}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# A dense stream: 2M events over ~100 (cell, type) keys in central Chicago,
+# 4 events/s of event time, with 0.1% malformed and 0.1% duplicate lines.
+/usr/bin/python3 "$root/tests/integration/make_stream.py" "$work/in.jsonl" "$events" 5 0.03
+# Full enrichment: the 77 community areas and 566 schools of the demo.
+sed "s#data/#$root/examples/data/#" "$root/examples/demo.yaml" > "$work/bench.yaml"
+
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+rates=()
+for run in 1 2 3 4 5; do
+  line=$("$build/src/app/sentinel" replay -c "$work/bench.yaml" --input "$work/in.jsonl" --out "$work/out" 2>&1 | tail -1)
+  secs=$(echo "$line" | sed -E 's/.*done in ([0-9.]+) s.*/\1/')
+  ev=$(echo "$line" | sed -E 's/.*lines, ([0-9]+) events.*/\1/')
+  rates+=("$(awk -v e="$ev" -v s="$secs" 'BEGIN {printf "%.0f", e / s}')")
+done
+replay=$(printf '%s\n' "${rates[@]}" | median)
+windows=$(wc -l < "$work/out/windows.jsonl")
+parse_json=$(SENTINEL_PARSE_FILE="$work/in.jsonl" "$build/bench/parse_bench" \
+  --benchmark_filter='Baseline_OnDemandPerLine|Decoder_DecodePerLine' --benchmark_repetitions=5 \
+  --benchmark_report_aggregates_only=true --benchmark_format=json 2>/dev/null)
+rate_of() { echo "$parse_json" | /usr/bin/python3 -c "
+import json,sys; d=json.load(sys.stdin)
+print(int([b for b in d['benchmarks'] if b['name']=='$1_median'][0]['items_per_second']))"; }
+parse=$(rate_of Baseline_OnDemandPerLine)
+decode=$(rate_of Decoder_DecodePerLine)
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "input: $events lines, $(du -m "$work/in.jsonl" | cut -f1) MB; windows written: $windows"
+echo "replay (parse+route+enrich+windows+outputs), median of 5: $replay events/s (runs: ${rates[*]})"
+echo "parse only (simdjson On Demand, all fields, one core), median of 5: $parse events/s"
+echo "decode only (EventDecoder: parse + validate), median of 5: $decode events/s"
+awk -v r="$replay" -v p="$parse" -v d="$decode" 'BEGIN {printf "ratio replay/parse: %.3f   replay/decode: %.3f\n", r / p, r / d}'
