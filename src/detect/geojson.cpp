@@ -29,10 +29,10 @@ class Reader {
     const double lon = j[0].get<double>();
     const double lat = j[1].get<double>();
     if (!std::isfinite(lon) || lon < -180.0 || lon > 180.0) {
-      fail(path, "longitude " + j[0].dump() + " is outside [-180, 180]");
+      fail(path, "longitude " + text(j[0]) + " is outside [-180, 180]");
     }
     if (!std::isfinite(lat) || lat < -90.0 || lat > 90.0) {
-      fail(path, "latitude " + j[1].dump() + " is outside [-90, 90]");
+      fail(path, "latitude " + text(j[1]) + " is outside [-90, 90]");
     }
     return Position{lon, lat};
   }
@@ -113,13 +113,16 @@ class Reader {
       if (!props_it->is_object()) fail(path + ".properties", "must be an object or null");
       for (const auto& [key, value] : props_it->items()) {
         if (value.is_null()) continue;
-        f.properties.emplace(key, value.is_string() ? value.get<std::string>() : value.dump());
+        f.properties.emplace(key, value.is_string() ? value.get<std::string>() : text(value));
       }
     }
     return f;
   }
 
  private:
+  /// JSON text of a value; invalid UTF-8 in strings is replaced rather than thrown on.
+  static std::string text(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
   static std::string indexed(const std::string& path, size_t i) {
     return path + "[" + std::to_string(i) + "]";
   }
@@ -169,8 +172,9 @@ std::vector<Feature> parse_features(std::string_view text, const std::string& or
   json doc;
   try {
     doc = json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
-    // e.what() is "[json.exception.parse_error.101] parse error at line 1, ...": keep the part a user reads.
+  } catch (const json::exception& e) {
+    // parse_error, or out_of_range for a number such as 1e999. e.what() is
+    // "[json.exception.parse_error.101] parse error at line 1, ...": keep the part a user reads.
     std::string what = e.what();
     auto bracket = what.find("] ");
     reader.fail("", "not valid JSON: " + (bracket == std::string::npos ? what : what.substr(bracket + 2)));

@@ -106,6 +106,8 @@ struct Pipeline::Impl {
   std::map<size_t, std::shared_ptr<const std::string>> held;  // current text per input
 
   uint64_t epoch = 0;
+  uint64_t accepted_since_clock = 0;
+  ProcTime clock;
   uint64_t lines_in_batch = 0;
   int64_t last_dedup_expiry_ms = INT64_MIN;
   std::chrono::steady_clock::time_point last_checkpoint = std::chrono::steady_clock::now();
@@ -345,6 +347,7 @@ struct Pipeline::Impl {
       last_dedup_expiry_ms = to_ms(m.watermark);
     }
     lines_in_batch = 0;
+    accepted_since_clock = 0;  // the next accepted event reads the clock afresh
     if (m.checkpoint) {
       last_checkpoint = now;
       std::string snap = ingest_snapshot();
@@ -506,6 +509,18 @@ bool Pipeline::decode(size_t input, std::string_view text, uint64_t line, uint64
   return true;
 }
 
+std::unique_ptr<EventDecoder> Pipeline::make_decoder() const {
+  return std::make_unique<EventDecoder>(decoder_options(impl_->config), impl_->sources, impl_->types);
+}
+
+void Pipeline::reject_line(size_t input, uint64_t line, uint64_t offset, const std::string& reason,
+                           std::string_view raw) {
+  impl_->counters.lines.fetch_add(1, std::memory_order_relaxed);
+  impl_->write_dead_letter(input, line, offset, reason, raw);
+}
+
+void Pipeline::count_line() { impl_->counters.lines.fetch_add(1, std::memory_order_relaxed); }
+
 void Pipeline::reject_too_long(size_t input, uint64_t line, uint64_t offset, uint64_t length,
                                std::string_view head) {
   impl_->counters.lines.fetch_add(1, std::memory_order_relaxed);
@@ -530,7 +545,10 @@ void Pipeline::accept(size_t input, Event& e, std::string_view raw) {
     p.write_late(input, e, raw);
     return;
   }
-  const auto now = std::chrono::steady_clock::now();
+  // One clock read per 32 events: ingest time only needs to be as fine as the
+  // latencies it measures (microseconds and up), and the read costs ~2% here.
+  if ((p.accepted_since_clock++ & 31) == 0) p.clock = std::chrono::steady_clock::now();
+  const ProcTime now = p.clock;
   p.watermarks.observe(input, e.time, now);
   e.ingest_time = now;
   int shard;

@@ -24,6 +24,7 @@
 namespace sentinel {
 
 class MetricsRegistry;
+class EventDecoder;
 
 struct PipelineOptions {
   std::string out_dir;                       ///< where the .jsonl outputs go
@@ -59,6 +60,15 @@ class Pipeline {
   /// checkpoint does not match this run (other inputs) or outputs were changed.
   std::vector<ResumePoint> start();
 
+  /// A decoder bound to this pipeline's interners and rules, for a thread
+  /// that decodes ahead of the ingest thread (one per thread).
+  std::unique_ptr<EventDecoder> make_decoder() const;
+  /// Records a line that failed to decode elsewhere (a decode-ahead thread) as
+  /// a dead letter, in input order, and counts it.
+  void reject_line(size_t input, uint64_t line, uint64_t offset, const std::string& reason,
+                   std::string_view raw);
+  /// Counts a line decoded elsewhere that is about to be accepted.
+  void count_line();
   /// Decodes one input line; a bad one becomes a dead letter and nullopt.
   /// The event's strings point into `text`, which the caller keeps alive via hold_text().
   bool decode(size_t input, std::string_view text, uint64_t line, uint64_t offset, Event& out);

@@ -6,19 +6,22 @@
 #include <memory>
 #include <thread>
 
-#include "sources/json_lines_file.h"
+#include "core/cloudevents.h"
+#include "pipeline/decode_ahead.h"
 
 namespace sentinel {
 
 namespace {
 
-/// One input with its next good event decoded and waiting (the merge head).
+/// One input: its decoded blocks, the next good event waiting (the merge
+/// head), and where a resume would start.
 struct InputCursor {
-  std::unique_ptr<JsonLinesFile> file;
+  std::unique_ptr<DecodeAhead> reader;
+  std::unique_ptr<DecodedBlock> block;
+  size_t index = 0;        // next line of `block` to look at
   bool has_head = false;
-  Event head;
-  std::string_view head_raw;
-  ResumePoint head_position;  // where a resume re-reads the head
+  DecodedLine* head = nullptr;
+  ResumePoint handled;     // the first line not yet handled
   bool done = false;
 };
 
@@ -36,44 +39,49 @@ ReplaySummary run_replay(const Config& config, const ReplayOptions& options) {
 
   std::vector<InputCursor> cursors(options.inputs.size());
   for (size_t i = 0; i < cursors.size(); ++i) {
-    cursors[i].file = std::make_unique<JsonLinesFile>(options.inputs[i], resume[i].offset, resume[i].line,
-                                                      config.ingest.max_line_bytes);
+    cursors[i].reader = std::make_unique<DecodeAhead>(options.inputs[i], resume[i], config.ingest.max_line_bytes,
+                                                      pipeline.make_decoder());
+    cursors[i].handled = resume[i];
   }
   pipeline.set_position_provider([&cursors] {
     std::vector<ResumePoint> out;
     for (const InputCursor& c : cursors) {
-      out.push_back(c.has_head ? c.head_position
-                               : ResumePoint{c.file->next_offset(), c.file->next_line_number()});
+      out.push_back(c.has_head ? ResumePoint{c.head->offset, c.head->number} : c.handled);
     }
     return out;
   });
 
-  // Advances an input to its next good event; dead letters on the way are
-  // recorded in input order.
+  // Moves an input to its next good event; bad lines on the way become dead
+  // letters, in input order.
   auto advance = [&](size_t i) {
     InputCursor& c = cursors[i];
     c.has_head = false;
-    JsonLinesFile::Line line;
-    while (c.file->next(line)) {
-      pipeline.hold_text(i, c.file->current_text());
-      if (line.too_long) {
-        pipeline.reject_too_long(i, line.number, line.offset, line.length, line.text);
-        pipeline.line_done();
+    for (;;) {
+      if (!c.block || c.index == c.block->lines.size()) {
+        c.block = c.reader->next();
+        c.index = 0;
+        if (!c.block) {
+          c.done = true;
+          pipeline.finish_input(i);
+          return;
+        }
+        for (const auto& text : c.block->texts) pipeline.hold_text(i, text);
         continue;
       }
-      Event e;
-      if (!pipeline.decode(i, line.text, line.number, line.offset, e)) {
-        pipeline.line_done();
-        continue;
+      DecodedLine& d = c.block->lines[c.index++];
+      if (d.ok) {
+        c.head = &d;
+        c.has_head = true;
+        return;
       }
-      c.head = e;
-      c.head_raw = line.text;
-      c.head_position = ResumePoint{line.offset, line.number};
-      c.has_head = true;
-      return;
+      c.handled = d.next;
+      if (d.too_long) {
+        pipeline.reject_too_long(i, d.number, d.offset, d.length, d.raw);
+      } else {
+        pipeline.reject_line(i, d.number, d.offset, d.reason, d.raw);
+      }
+      pipeline.line_done();
     }
-    c.done = true;
-    pipeline.finish_input(i);
   };
   for (size_t i = 0; i < cursors.size(); ++i) advance(i);
 
@@ -83,22 +91,27 @@ ReplaySummary run_replay(const Config& config, const ReplayOptions& options) {
   for (;;) {
     size_t best = cursors.size();
     for (size_t i = 0; i < cursors.size(); ++i) {
-      if (cursors[i].has_head && (best == cursors.size() || cursors[i].head.time < cursors[best].head.time)) {
+      if (cursors[i].has_head &&
+          (best == cursors.size() || cursors[i].head->event.time < cursors[best].head->event.time)) {
         best = i;
       }
     }
     if (best == cursors.size()) break;
     InputCursor& c = cursors[best];
     if (options.speed > 0) {
-      if (pace_origin == kMinEventTime) pace_origin = c.head.time;
+      if (pace_origin == kMinEventTime) pace_origin = c.head->event.time;
       const auto due = pace_wall + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                        std::chrono::duration<double, std::milli>(
-                                           static_cast<double>(to_ms(c.head.time) - to_ms(pace_origin)) / options.speed));
+                                           static_cast<double>(to_ms(c.head->event.time) - to_ms(pace_origin)) / options.speed));
       // No extra marker while waiting: markers fall only every batch_size
       // lines, so a paced replay gives the same output as a fast one.
       if (due > std::chrono::steady_clock::now()) std::this_thread::sleep_until(due);
     }
-    pipeline.accept(best, c.head, c.head_raw);
+    DecodedLine& head = *c.head;
+    head.event.where = Provenance{static_cast<InputId>(best), head.number, head.offset};
+    pipeline.count_line();
+    pipeline.accept(best, head.event, head.raw);
+    c.handled = head.next;
     // Move past the accepted line before counting it: a marker (and its
     // checkpoint) taken in line_done() must resume after this line, not at it.
     advance(best);

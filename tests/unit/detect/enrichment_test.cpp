@@ -356,6 +356,19 @@ TEST(EnricherErrors, DegeneratePolygon) {
   EXPECT_EQ(build_error(city), path + ": features[0]: polygon has no area (fewer than 3 distinct vertices)");
 }
 
+TEST(EnricherErrors, InvalidPolygons) {
+  CityConfig city;
+  city.districts = kGeo + "bowtie.geojson";
+  EXPECT_THAT(build_error(city), HasSubstr(kGeo + "bowtie.geojson: features[1]: geometry.coordinates[1][0]: "
+                                                  "invalid ring: Edge 0 crosses edge 2"));
+  city.districts = kGeo + "shared_edge_rings.geojson";
+  EXPECT_THAT(build_error(city), HasSubstr(kGeo + "shared_edge_rings.geojson: features[0]: invalid polygon: "));
+  // Found by fuzz/geojson_fuzz.cpp: rings that cross and share edges made libs2 abort.
+  city.districts = kGeo + "fuzz_crossing_rings.geojson";
+  EXPECT_THAT(build_error(city), HasSubstr("fuzz_crossing_rings.geojson: features[0]: geometry.coordinates[1]: "
+                                           "invalid ring: "));
+}
+
 TEST(EnricherErrors, UnknownTimeZoneAndBadLevels) {
   CityConfig city;
   city.time_zone = "Mars/Olympus_Mons";

@@ -71,6 +71,8 @@ TEST(GeoJson, ReadsPointsAndOtherTopLevels) {
 
 TEST(GeoJson, ErrorsNameTheFileAndThePlace) {
   EXPECT_THAT(parse_error("{ not json"), HasSubstr("mem.geojson: not valid JSON: "));
+  EXPECT_THAT(parse_error(R"({"type":"Point","coordinates":[1e999, 0]})"),
+              HasSubstr("mem.geojson: not valid JSON: number overflow"));  // found by fuzz/geojson_fuzz.cpp
   EXPECT_THAT(parse_error("[1, 2]"), HasSubstr("mem.geojson: GeoJSON must be an object"));
   EXPECT_THAT(parse_error(R"({"type":"FeatureCollection"})"), HasSubstr("needs a \"features\" array"));
   EXPECT_THAT(parse_error(R"({"type":"FeatureCollection","features":[{"type":"Feature",
