@@ -31,42 +31,75 @@ int64_t floor_div(int64_t a, int64_t b) {
   return q;
 }
 
-/// One tumbling window, or one pane of the sliding windows, of one key.
+/// A window's (or pane's) count and emission state.
+struct Counter {
+  uint32_t count = 0;
+  uint16_t revision = 0;
+  uint8_t flags = 0;
+};
+
+constexpr uint8_t kFired = 1;  // the window starting at this slot was emitted
+constexpr uint8_t kDirty = 2;  // it changed since; a revision is due at the next watermark
+constexpr uint8_t kUsed = 4;   // an inline slot or session holds data
+
+/// The inline tumbling window or pane of a key.
+struct InlineSlot {
+  int64_t index = 0;  // window (tumbling) or pane (sliding) number since the epoch
+  Counter c;
+};
+
+struct Session {
+  int64_t start = 0, last = 0;
+  uint32_t count = 0;
+  uint16_t revision = 0;
+  uint8_t flags = 0;
+};
+
+/// All window state of one (cell, category) key in one hash-table slot: the
+/// newest tumbling window, the newest pane and the newest session inline,
+/// which is all a key holds unless events arrive out of order across window
+/// boundaries; the rest spills to the overflow tables. One table instead of
+/// three keeps a key under 256 bytes even right after the table has doubled.
+struct KeyState {
+  InlineSlot tumbling;
+  InlineSlot pane;
+  Session session;
+  int32_t timer_minute = INT32_MAX;  // session timer bucket this key is registered in
+  uint8_t tumbling_spilled = 0, panes_spilled = 0, sessions_spilled = 0;  // entries in overflow
+  bool in_dirty_list = false;
+
+  bool empty() const {
+    return !(tumbling.c.flags & kUsed) && !(pane.c.flags & kUsed) && !(session.flags & kUsed) &&
+           tumbling_spilled == 0 && panes_spilled == 0 && sessions_spilled == 0;
+  }
+};
+
+/// A key as stored in the time-ordered bucket lists (packed: 12 bytes).
+struct __attribute__((packed)) PackedKey {
+  uint64_t cell;
+  uint32_t category;
+  WindowKey key() const { return {cell, category}; }
+};
+PackedKey pack(WindowKey k) { return PackedKey{k.cell, k.category}; }
+
+/// An overflow window or pane.
 struct SlotId {
   uint64_t cell;
-  int64_t index;  // window (tumbling) or pane (sliding) number since the epoch
+  int64_t index;
   uint32_t category;
   bool operator==(const SlotId&) const = default;
   template <typename H>
   friend H AbslHashValue(H h, const SlotId& s) {
     return H::combine(std::move(h), s.cell, s.index, s.category);
   }
-  WindowKey key() const { return {cell, category}; }
 };
 
-constexpr uint8_t kFired = 1;  // the window starting at this slot was emitted
-constexpr uint8_t kDirty = 2;  // it changed since; a revision is due at the next watermark
+enum class Kind : uint8_t { kTumbling, kPane };
 
-/// For sliding panes, count is the pane's events while revision/flags belong
-/// to the window that starts at this pane.
-struct Slot {
-  uint32_t count = 0;
-  uint16_t revision = 0;
-  uint8_t flags = 0;
-};
-
-struct Session {
-  int64_t start, last;
-  uint32_t count;
-  uint16_t revision;
-  uint8_t flags;
-};
-
-struct SessionKeyState {
-  absl::InlinedVector<Session, 1> sessions;
-  int64_t timer_bucket = INT64_MAX;  // the bucket this key is registered in
-  bool in_dirty_list = false;
-};
+int32_t minute_bucket(int64_t t_ms) {
+  const int64_t m = floor_div(t_ms, kTimerBucketMs);
+  return static_cast<int32_t>(std::clamp<int64_t>(m, INT32_MIN + 1, INT32_MAX - 1));
+}
 
 struct GlobalId {
   int64_t hour;
@@ -79,6 +112,8 @@ struct GlobalId {
   }
 };
 
+using SessionList = absl::InlinedVector<Session, 4>;
+
 }  // namespace
 
 struct WindowOperator::State {
@@ -87,12 +122,11 @@ struct WindowOperator::State {
   int64_t wm = to_ms(kMinEventTime);
   int64_t last_finite_wm = to_ms(kMinEventTime);  // the global summary's reference point
 
-  absl::flat_hash_map<SlotId, Slot> tumbling, panes;
-  std::map<int64_t, std::vector<WindowKey>> tumbling_buckets, pane_buckets;
-  std::vector<SlotId> tumbling_dirty, sliding_dirty;
-
-  absl::flat_hash_map<WindowKey, SessionKeyState> sessions;
-  std::map<int64_t, std::vector<WindowKey>> session_timers;
+  absl::flat_hash_map<WindowKey, KeyState> keys;
+  absl::flat_hash_map<SlotId, Counter> tumbling_overflow, pane_overflow;
+  absl::flat_hash_map<WindowKey, std::vector<Session>> session_overflow;
+  std::map<int64_t, std::vector<PackedKey>> tumbling_buckets, pane_buckets, session_timers;
+  std::vector<std::pair<WindowKey, int64_t>> tumbling_dirty, sliding_dirty;
   std::vector<WindowKey> session_dirty;
   std::vector<WindowRecord> retractions;
 
@@ -122,64 +156,117 @@ struct WindowOperator::State {
     return r;
   }
 
+  // ---- slots: inline first, then overflow ---------------------------------
+  InlineSlot& inline_slot(KeyState& ks, Kind kind) { return kind == Kind::kTumbling ? ks.tumbling : ks.pane; }
+  uint8_t& spilled(KeyState& ks, Kind kind) {
+    return kind == Kind::kTumbling ? ks.tumbling_spilled : ks.panes_spilled;
+  }
+  absl::flat_hash_map<SlotId, Counter>& overflow(Kind kind) {
+    return kind == Kind::kTumbling ? tumbling_overflow : pane_overflow;
+  }
+  std::map<int64_t, std::vector<PackedKey>>& buckets(Kind kind) {
+    return kind == Kind::kTumbling ? tumbling_buckets : pane_buckets;
+  }
+
+  const Counter* find(Kind kind, WindowKey key, int64_t index) const {
+    auto it = keys.find(key);
+    if (it == keys.end()) return nullptr;
+    const KeyState& ks = it->second;
+    const InlineSlot& in = kind == Kind::kTumbling ? ks.tumbling : ks.pane;
+    if ((in.c.flags & kUsed) && in.index == index) return &in.c;
+    const uint8_t n = kind == Kind::kTumbling ? ks.tumbling_spilled : ks.panes_spilled;
+    if (n == 0) return nullptr;
+    const auto& map = kind == Kind::kTumbling ? tumbling_overflow : pane_overflow;
+    auto o = map.find(SlotId{key.cell, index, key.category});
+    return o == map.end() ? nullptr : &o->second;
+  }
+
+  /// The slot of `key` at `index`, created (and registered in its time
+  /// bucket) if absent. The reference is valid until the next insertion.
+  Counter& get(Kind kind, WindowKey key, int64_t index) {
+    KeyState& ks = keys[key];
+    InlineSlot& in = inline_slot(ks, kind);
+    if ((in.c.flags & kUsed) && in.index == index) return in.c;
+    if (spilled(ks, kind) != 0) {
+      // The inline slot may have been freed while this index lives in overflow.
+      auto o = overflow(kind).find(SlotId{key.cell, index, key.category});
+      if (o != overflow(kind).end()) return o->second;
+    }
+    if (!(in.c.flags & kUsed)) {
+      in.index = index;
+      in.c = Counter{0, 0, kUsed};
+      buckets(kind)[index].push_back(pack(key));
+      return in.c;
+    }
+    auto [it, created] = overflow(kind).try_emplace(SlotId{key.cell, index, key.category});
+    if (created) {
+      ++spilled(ks, kind);
+      buckets(kind)[index].push_back(pack(key));
+    }
+    return it->second;
+  }
+
+  void erase(Kind kind, WindowKey key, int64_t index) {
+    auto it = keys.find(key);
+    if (it == keys.end()) return;
+    KeyState& ks = it->second;
+    InlineSlot& in = inline_slot(ks, kind);
+    if ((in.c.flags & kUsed) && in.index == index) {
+      in.c = Counter{};
+    } else if (spilled(ks, kind) != 0 && overflow(kind).erase(SlotId{key.cell, index, key.category}) != 0) {
+      --spilled(ks, kind);
+    }
+    if (ks.empty()) keys.erase(it);
+  }
+
+  static void set_emitted(Counter& c) { c.flags = static_cast<uint8_t>((c.flags & kUsed) | kFired); }
+
   // ---- tumbling ----------------------------------------------------------
   void add_tumbling(WindowKey key, int64_t t) {
     const int64_t idx = floor_div(t, tumble_ms);
-    const SlotId id{key.cell, idx, key.category};
-    auto [it, created] = tumbling.try_emplace(id);
-    if (created) tumbling_buckets[idx].push_back(key);
-    ++it->second.count;
-    if (idx < floor_div(wm, tumble_ms) && !(it->second.flags & kDirty)) {
-      it->second.flags |= kDirty;
-      tumbling_dirty.push_back(id);
+    Counter& c = get(Kind::kTumbling, key, idx);
+    ++c.count;
+    if (idx < floor_div(wm, tumble_ms) && !(c.flags & kDirty)) {
+      c.flags |= kDirty;
+      tumbling_dirty.emplace_back(key, idx);
     }
   }
 
-  void emit_tumbling(const SlotId& id, Slot& slot, std::vector<WindowRecord>& out) {
-    const uint32_t revision = (slot.flags & kFired) ? ++slot.revision : 0;
-    slot.flags = kFired;
-    out.push_back(record(WindowKind::kTumbling, id.index * tumble_ms, (id.index + 1) * tumble_ms,
-                         id.key(), slot.count, revision));
+  void emit_tumbling(WindowKey key, int64_t idx, Counter& c, std::vector<WindowRecord>& out) {
+    const uint32_t revision = (c.flags & kFired) ? ++c.revision : 0;
+    set_emitted(c);
+    out.push_back(record(WindowKind::kTumbling, idx * tumble_ms, (idx + 1) * tumble_ms, key, c.count, revision));
   }
 
   void advance_tumbling(int64_t old_wm, std::vector<WindowRecord>& out) {
-    for (const SlotId& id : tumbling_dirty) emit_tumbling(id, tumbling.at(id), out);
+    for (const auto& [key, idx] : tumbling_dirty) emit_tumbling(key, idx, get(Kind::kTumbling, key, idx), out);
     tumbling_dirty.clear();
     const int64_t old_bound = floor_div(old_wm, tumble_ms), bound = floor_div(wm, tumble_ms);
-    for (auto b = tumbling_buckets.lower_bound(old_bound);
-         b != tumbling_buckets.end() && b->first < bound; ++b) {
-      for (const WindowKey& key : b->second) {
-        const SlotId id{key.cell, b->first, key.category};
-        Slot& slot = tumbling.at(id);
-        if (!(slot.flags & kFired)) emit_tumbling(id, slot, out);
+    for (auto b = tumbling_buckets.lower_bound(old_bound); b != tumbling_buckets.end() && b->first < bound; ++b) {
+      for (const PackedKey& pk : b->second) {
+        Counter& c = get(Kind::kTumbling, pk.key(), b->first);
+        if (!(c.flags & kFired)) emit_tumbling(pk.key(), b->first, c, out);
       }
     }
-    while (!tumbling_buckets.empty() &&
-           (tumbling_buckets.begin()->first + 1) * tumble_ms + lateness_ms <= wm) {
+    while (!tumbling_buckets.empty() && (tumbling_buckets.begin()->first + 1) * tumble_ms + lateness_ms <= wm) {
       const int64_t idx = tumbling_buckets.begin()->first;
-      for (const WindowKey& key : tumbling_buckets.begin()->second) {
-        tumbling.erase(SlotId{key.cell, idx, key.category});
-      }
+      for (const PackedKey& pk : tumbling_buckets.begin()->second) erase(Kind::kTumbling, pk.key(), idx);
       tumbling_buckets.erase(tumbling_buckets.begin());
     }
   }
 
   // ---- sliding (panes) ---------------------------------------------------
-  Slot& pane(WindowKey key, int64_t p) {
-    auto [it, created] = panes.try_emplace(SlotId{key.cell, p, key.category});
-    if (created) pane_buckets[p].push_back(key);
-    return it->second;
-  }
-
+  // A pane's count is the events in it; its revision and flags belong to the
+  // window that starts at that pane.
   void add_sliding(WindowKey key, int64_t t) {
     const int64_t p = floor_div(t, slide_ms);
-    ++pane(key, p).count;
+    ++get(Kind::kPane, key, p).count;
     const int64_t fired_bound = floor_div(wm, slide_ms);  // window s emitted iff s + k <= bound
     for (int64_t s = p - panes_per_window + 1; s <= p && s + panes_per_window <= fired_bound; ++s) {
-      Slot& w = pane(key, s);
+      Counter& w = get(Kind::kPane, key, s);
       if (!(w.flags & kDirty)) {
         w.flags |= kDirty;
-        sliding_dirty.push_back(SlotId{key.cell, s, key.category});
+        sliding_dirty.emplace_back(key, s);
       }
     }
   }
@@ -187,96 +274,109 @@ struct WindowOperator::State {
   uint64_t sliding_sum(WindowKey key, int64_t s) const {
     uint64_t sum = 0;
     for (int64_t q = s; q < s + panes_per_window; ++q) {
-      if (auto it = panes.find(SlotId{key.cell, q, key.category}); it != panes.end()) {
-        sum += it->second.count;
-      }
+      if (const Counter* c = find(Kind::kPane, key, q)) sum += c->count;
     }
     return sum;
   }
 
   void emit_sliding(WindowKey key, int64_t s, uint64_t sum, std::vector<WindowRecord>& out) {
-    Slot& w = pane(key, s);
+    Counter& w = get(Kind::kPane, key, s);
     const uint32_t revision = (w.flags & kFired) ? ++w.revision : 0;
-    w.flags = kFired;
-    out.push_back(record(WindowKind::kSliding, s * slide_ms, (s + panes_per_window) * slide_ms, key,
-                         sum, revision));
+    set_emitted(w);
+    out.push_back(record(WindowKind::kSliding, s * slide_ms, (s + panes_per_window) * slide_ms, key, sum, revision));
   }
 
   void advance_sliding(int64_t old_wm, std::vector<WindowRecord>& out) {
-    for (const SlotId& id : sliding_dirty) {
-      emit_sliding(id.key(), id.index, sliding_sum(id.key(), id.index), out);
-    }
+    for (const auto& [key, s] : sliding_dirty) emit_sliding(key, s, sliding_sum(key, s), out);
     sliding_dirty.clear();
     const int64_t k = panes_per_window;
     const int64_t old_bound = floor_div(old_wm, slide_ms), bound = floor_div(wm, slide_ms);
     // Window ends (in panes) newly passed that have at least one pane with events.
     std::vector<int64_t> ends;
-    for (auto b = pane_buckets.lower_bound(old_bound - k + 1);
-         b != pane_buckets.end() && b->first < bound; ++b) {
+    for (auto b = pane_buckets.lower_bound(old_bound - k + 1); b != pane_buckets.end() && b->first < bound; ++b) {
       for (int64_t e = std::max(b->first + 1, old_bound + 1); e <= std::min(b->first + k, bound); ++e) {
         ends.push_back(e);
       }
     }
     std::sort(ends.begin(), ends.end());
     ends.erase(std::unique(ends.begin(), ends.end()), ends.end());
-    std::vector<WindowKey> keys;
+    std::vector<PackedKey> bucket_keys;
     for (const int64_t e : ends) {
       const int64_t s = e - k;
       for (int64_t q = s; q < e; ++q) {
         auto b = pane_buckets.find(q);
         if (b == pane_buckets.end()) continue;
-        keys = b->second;  // copied: emitting may add window slots (and bucket entries) at s
-        for (const WindowKey& key : keys) {
+        bucket_keys = b->second;  // copied: emitting may add slots (and bucket entries) at s
+        for (const PackedKey& pk : bucket_keys) {
+          const WindowKey key = pk.key();
           bool seen_earlier = false;  // the key's earliest pane in the window handles it
-          for (int64_t r = s; r < q && !seen_earlier; ++r) {
-            seen_earlier = panes.contains(SlotId{key.cell, r, key.category});
-          }
+          for (int64_t r = s; r < q && !seen_earlier; ++r) seen_earlier = find(Kind::kPane, key, r) != nullptr;
           if (seen_earlier) continue;
           const uint64_t sum = sliding_sum(key, s);
           if (sum != 0) emit_sliding(key, s, sum, out);
         }
       }
     }
-    while (!pane_buckets.empty() &&
-           (pane_buckets.begin()->first + k) * slide_ms + lateness_ms <= wm) {
+    while (!pane_buckets.empty() && (pane_buckets.begin()->first + k) * slide_ms + lateness_ms <= wm) {
       const int64_t q = pane_buckets.begin()->first;
-      for (const WindowKey& key : pane_buckets.begin()->second) {
-        panes.erase(SlotId{key.cell, q, key.category});
-      }
+      for (const PackedKey& pk : pane_buckets.begin()->second) erase(Kind::kPane, pk.key(), q);
       pane_buckets.erase(pane_buckets.begin());
     }
   }
 
   // ---- sessions ----------------------------------------------------------
-  int64_t next_timer(const SessionKeyState& st) const {
+  // A key's sessions are the inline one plus any spilled ones; the session
+  // code works on them as one small list and stores them back.
+  SessionList load_sessions(WindowKey key, const KeyState& ks) const {
+    SessionList list;
+    if (ks.session.flags & kUsed) list.push_back(ks.session);
+    if (ks.sessions_spilled != 0) {
+      const auto& more = session_overflow.at(key);
+      list.insert(list.end(), more.begin(), more.end());
+    }
+    return list;
+  }
+
+  void store_sessions(WindowKey key, KeyState& ks, const SessionList& list) {
+    ks.session = list.empty() ? Session{} : list.front();
+    if (!list.empty()) ks.session.flags |= kUsed;
+    if (list.size() > 1) {
+      session_overflow[key].assign(list.begin() + 1, list.end());
+    } else if (ks.sessions_spilled != 0) {
+      session_overflow.erase(key);
+    }
+    ks.sessions_spilled = static_cast<uint8_t>(std::min<size_t>(list.size() > 1 ? list.size() - 1 : 0, 255));
+  }
+
+  int64_t next_timer(const SessionList& list) const {
     int64_t t = INT64_MAX;
-    for (const Session& s : st.sessions) {
+    for (const Session& s : list) {
       t = std::min(t, (s.flags & kFired) ? s.last + gap_ms + lateness_ms : s.last + gap_ms);
     }
     return t;
   }
 
-  void schedule(WindowKey key, SessionKeyState& st) {
-    const int64_t t = next_timer(st);
+  void schedule(WindowKey key, KeyState& ks, const SessionList& list) {
+    const int64_t t = next_timer(list);
     if (t == INT64_MAX) return;
-    const int64_t bucket = floor_div(t, kTimerBucketMs);
-    if (bucket < st.timer_bucket) {
-      st.timer_bucket = bucket;
-      session_timers[bucket].push_back(key);
+    const int32_t bucket = minute_bucket(t);
+    if (bucket < ks.timer_minute) {
+      ks.timer_minute = bucket;
+      session_timers[bucket].push_back(pack(key));
     }
   }
 
-  void mark_session_dirty(WindowKey key, SessionKeyState& st, Session& s) {
+  void mark_session_dirty(WindowKey key, KeyState& ks, Session& s) {
     s.flags |= kDirty;
-    if (!st.in_dirty_list) {
-      st.in_dirty_list = true;
+    if (!ks.in_dirty_list) {
+      ks.in_dirty_list = true;
       session_dirty.push_back(key);
     }
   }
 
   void add_session(WindowKey key, int64_t t) {
-    SessionKeyState& st = sessions[key];
-    auto& list = st.sessions;
+    KeyState& ks = keys[key];
+    SessionList list = load_sessions(key, ks);
     size_t first_match = list.size();
     for (size_t i = 0; i < list.size(); ++i) {
       if (list[i].start - gap_ms < t && t < list[i].last + gap_ms) {
@@ -285,9 +385,10 @@ struct WindowOperator::State {
       }
     }
     if (first_match == list.size()) {
-      list.push_back(Session{t, t, 1, 0, 0});
-      if (t + gap_ms <= wm) mark_session_dirty(key, st, list.back());  // already past its close
-      schedule(key, st);
+      list.push_back(Session{t, t, 1, 0, kUsed});
+      if (t + gap_ms <= wm) mark_session_dirty(key, ks, list.back());  // already past its close
+      store_sessions(key, ks, list);
+      schedule(key, ks, list);
       return;
     }
     Session& s = list[first_match];
@@ -297,15 +398,14 @@ struct WindowOperator::State {
     // The extended session may now reach others: merge every overlapping one into it.
     for (size_t j = 0; j < list.size();) {
       Session& o = list[j];
-      if (j == first_match || !(o.start - gap_ms < list[first_match].last &&
-                                list[first_match].start < o.last + gap_ms)) {
+      if (j == first_match ||
+          !(o.start - gap_ms < list[first_match].last && list[first_match].start < o.last + gap_ms)) {
         ++j;
         continue;
       }
       Session& m = list[first_match];
       if (o.flags & kFired) {
-        WindowRecord r = record(WindowKind::kSession, o.start, o.last + gap_ms, key, 0,
-                                o.revision + 1u);
+        WindowRecord r = record(WindowKind::kSession, o.start, o.last + gap_ms, key, 0, o.revision + 1u);
         r.retracted = true;
         retractions.push_back(r);
       }
@@ -318,13 +418,14 @@ struct WindowOperator::State {
       if (j < first_match) --first_match;
     }
     Session& m = list[first_match];
-    if ((m.flags & kFired) || m.last + gap_ms <= wm) mark_session_dirty(key, st, m);
-    schedule(key, st);
+    if ((m.flags & kFired) || m.last + gap_ms <= wm) mark_session_dirty(key, ks, m);
+    store_sessions(key, ks, list);
+    schedule(key, ks, list);
   }
 
   void emit_session(WindowKey key, Session& s, std::vector<WindowRecord>& out) {
     const uint32_t revision = (s.flags & kFired) ? ++s.revision : 0;
-    s.flags = kFired;
+    s.flags = kUsed | kFired;
     out.push_back(record(WindowKind::kSession, s.start, s.last + gap_ms, key, s.count, revision));
   }
 
@@ -332,31 +433,39 @@ struct WindowOperator::State {
     out.insert(out.end(), retractions.begin(), retractions.end());
     retractions.clear();
     for (const WindowKey& key : session_dirty) {
-      auto it = sessions.find(key);
-      if (it == sessions.end()) continue;
-      it->second.in_dirty_list = false;
-      for (Session& s : it->second.sessions) {
+      auto it = keys.find(key);
+      if (it == keys.end()) continue;
+      KeyState& ks = it->second;
+      ks.in_dirty_list = false;
+      SessionList list = load_sessions(key, ks);
+      for (Session& s : list) {
         if (s.flags & kDirty) emit_session(key, s, out);
       }
-      schedule(key, it->second);
+      store_sessions(key, ks, list);
+      schedule(key, ks, list);
     }
     session_dirty.clear();
     const int64_t frontier = floor_div(wm, kTimerBucketMs);
-    std::vector<WindowKey> deferred;
+    std::vector<PackedKey> deferred;
     while (!session_timers.empty() && session_timers.begin()->first <= frontier) {
       const int64_t bucket = session_timers.begin()->first;
-      std::vector<WindowKey> keys = std::move(session_timers.begin()->second);
+      std::vector<PackedKey> bucket_keys = std::move(session_timers.begin()->second);
       session_timers.erase(session_timers.begin());
-      std::sort(keys.begin(), keys.end(), [](const WindowKey& a, const WindowKey& b) {
+      std::sort(bucket_keys.begin(), bucket_keys.end(), [](const PackedKey& a, const PackedKey& b) {
         return a.cell != b.cell ? a.cell < b.cell : a.category < b.category;
       });
-      keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-      for (const WindowKey& key : keys) {
-        auto it = sessions.find(key);
-        if (it == sessions.end() || it->second.timer_bucket != bucket) continue;  // stale entry
-        SessionKeyState& st = it->second;
-        st.timer_bucket = INT64_MAX;
-        auto& list = st.sessions;
+      bucket_keys.erase(std::unique(bucket_keys.begin(), bucket_keys.end(),
+                                    [](const PackedKey& a, const PackedKey& b) {
+                                      return a.cell == b.cell && a.category == b.category;
+                                    }),
+                        bucket_keys.end());
+      for (const PackedKey& pk : bucket_keys) {
+        const WindowKey key = pk.key();
+        auto it = keys.find(key);
+        if (it == keys.end() || it->second.timer_minute != bucket) continue;  // stale entry
+        KeyState& ks = it->second;
+        ks.timer_minute = INT32_MAX;
+        SessionList list = load_sessions(key, ks);
         for (size_t i = 0; i < list.size();) {
           Session& s = list[i];
           if ((s.flags & kFired) && s.last + gap_ms + lateness_ms <= wm) {
@@ -366,23 +475,23 @@ struct WindowOperator::State {
           if (!(s.flags & kFired) && s.last + gap_ms <= wm) emit_session(key, s, out);
           ++i;
         }
+        store_sessions(key, ks, list);
         if (list.empty()) {
-          sessions.erase(it);
+          if (ks.empty()) keys.erase(it);
           continue;
         }
-        const int64_t next = floor_div(next_timer(st), kTimerBucketMs);
+        const int32_t next = minute_bucket(next_timer(list));
         if (next <= frontier) {
-          st.timer_bucket = next;  // due within the current minute: retried at the next watermark
-          deferred.push_back(key);
+          ks.timer_minute = static_cast<int32_t>(std::clamp<int64_t>(frontier, INT32_MIN + 1, INT32_MAX - 1));
+          deferred.push_back(pk);  // due within the current minute: retried at the next watermark
         } else {
-          schedule(key, st);
+          schedule(key, ks, list);
         }
       }
     }
     if (!deferred.empty()) {
-      auto& bucket = session_timers[frontier];
+      auto& bucket = session_timers[std::clamp<int64_t>(frontier, INT32_MIN + 1, INT32_MAX - 1)];
       bucket.insert(bucket.end(), deferred.begin(), deferred.end());
-      for (const WindowKey& key : deferred) sessions[key].timer_bucket = frontier;
     }
   }
 
@@ -452,25 +561,27 @@ EventTime WindowOperator::watermark() const { return event_time_from_ms(state_->
 WindowOperator::Stats WindowOperator::stats() const {
   const State& s = *state_;
   Stats st;
-  st.tumbling_windows = s.tumbling.size();
-  st.sliding_panes = s.panes.size();
-  st.session_keys = s.sessions.size();
+  for (const auto& [key, ks] : s.keys) {
+    st.tumbling_windows += (ks.tumbling.c.flags & kUsed) ? 1 : 0;
+    st.sliding_panes += (ks.pane.c.flags & kUsed) ? 1 : 0;
+    st.session_keys += (ks.session.flags & kUsed) ? 1 : 0;
+  }
+  st.tumbling_windows += s.tumbling_overflow.size();
+  st.sliding_panes += s.pane_overflow.size();
   st.global_cells = s.global.size();
   auto map_bytes = [](const auto& m, size_t slot) { return m.capacity() * (slot + 1); };
   auto bucket_bytes = [](const auto& buckets) {
     size_t n = 0;
-    for (const auto& [k, v] : buckets) n += 64 + v.capacity() * sizeof(WindowKey);
+    for (const auto& [k, v] : buckets) n += 64 + v.capacity() * sizeof(PackedKey);
     return n;
   };
-  st.state_bytes = map_bytes(s.tumbling, sizeof(std::pair<SlotId, Slot>)) +
-                   map_bytes(s.panes, sizeof(std::pair<SlotId, Slot>)) +
-                   map_bytes(s.sessions, sizeof(std::pair<WindowKey, SessionKeyState>)) +
-                   map_bytes(s.global, sizeof(std::pair<GlobalId, uint64_t>)) +
-                   bucket_bytes(s.tumbling_buckets) + bucket_bytes(s.pane_buckets) +
-                   bucket_bytes(s.session_timers);
-  for (const auto& [k, v] : s.sessions) {
-    if (v.sessions.size() > 1) st.state_bytes += v.sessions.capacity() * sizeof(Session);
-  }
+  st.state_bytes = map_bytes(s.keys, sizeof(std::pair<WindowKey, KeyState>)) +
+                   map_bytes(s.tumbling_overflow, sizeof(std::pair<SlotId, Counter>)) +
+                   map_bytes(s.pane_overflow, sizeof(std::pair<SlotId, Counter>)) +
+                   map_bytes(s.session_overflow, sizeof(std::pair<WindowKey, std::vector<Session>>)) +
+                   map_bytes(s.global, sizeof(std::pair<GlobalId, uint64_t>)) + bucket_bytes(s.tumbling_buckets) +
+                   bucket_bytes(s.pane_buckets) + bucket_bytes(s.session_timers);
+  for (const auto& [k, v] : s.session_overflow) st.state_bytes += v.capacity() * sizeof(Session);
   return st;
 }
 
@@ -483,28 +594,42 @@ void WindowOperator::save(ByteWriter& out) const {
   const State& s = *state_;
   out.u32(kWindowStateVersion);
   out.i64(s.wm);
-  for (const auto* map : {&s.tumbling, &s.panes}) {
-    out.u64(map->size());
-    for (const auto& [id, slot] : *map) {
-      out.u64(id.cell);
-      out.u32(id.category);
-      out.i64(id.index);
-      out.u32(slot.count);
-      out.u16(slot.revision);
-      out.u8(slot.flags);
-    }
-  }
-  out.u64(s.sessions.size());
-  for (const auto& [key, st] : s.sessions) {
+  auto put_slot = [&out](WindowKey key, int64_t index, const Counter& c) {
     out.u64(key.cell);
     out.u32(key.category);
-    out.u64(st.sessions.size());
-    for (const Session& x : st.sessions) {
+    out.i64(index);
+    out.u32(c.count);
+    out.u16(c.revision);
+    out.u8(c.flags & kFired);
+  };
+  for (const Kind kind : {Kind::kTumbling, Kind::kPane}) {
+    const auto& overflow = kind == Kind::kTumbling ? s.tumbling_overflow : s.pane_overflow;
+    uint64_t n = overflow.size();
+    for (const auto& [key, ks] : s.keys) {
+      n += ((kind == Kind::kTumbling ? ks.tumbling : ks.pane).c.flags & kUsed) ? 1 : 0;
+    }
+    out.u64(n);
+    for (const auto& [key, ks] : s.keys) {
+      const InlineSlot& in = kind == Kind::kTumbling ? ks.tumbling : ks.pane;
+      if (in.c.flags & kUsed) put_slot(key, in.index, in.c);
+    }
+    for (const auto& [id, c] : overflow) put_slot(WindowKey{id.cell, id.category}, id.index, c);
+  }
+  uint64_t nkeys = 0;
+  for (const auto& [key, ks] : s.keys) nkeys += (ks.session.flags & kUsed) ? 1 : 0;
+  out.u64(nkeys);
+  for (const auto& [key, ks] : s.keys) {
+    if (!(ks.session.flags & kUsed)) continue;
+    const SessionList list = s.load_sessions(key, ks);
+    out.u64(key.cell);
+    out.u32(key.category);
+    out.u64(list.size());
+    for (const Session& x : list) {
       out.i64(x.start);
       out.i64(x.last);
       out.u32(x.count);
       out.u16(x.revision);
-      out.u8(x.flags);
+      out.u8(x.flags & kFired);
     }
   }
   out.u64(s.global.size());
@@ -522,21 +647,18 @@ bool WindowOperator::load(ByteReader& in, const std::function<bool(uint64_t cell
   State& s = *state_;
   if (in.u32() != kWindowStateVersion) return false;
   s.wm = std::max(s.wm, in.i64());
-  for (int which = 0; which < 2; ++which) {
-    auto& map = which == 0 ? s.tumbling : s.panes;
-    auto& buckets = which == 0 ? s.tumbling_buckets : s.pane_buckets;
+  for (const Kind kind : {Kind::kTumbling, Kind::kPane}) {
     const uint64_t n = in.count(kSlotBytes);
     for (uint64_t i = 0; i < n && !in.fail(); ++i) {
-      SlotId id;
-      id.cell = in.u64();
-      id.category = in.u32();
-      id.index = in.i64();
-      Slot slot;
-      slot.count = in.u32();
-      slot.revision = in.u16();
-      slot.flags = in.u8() & kFired;
-      if (!keep(id.cell)) continue;
-      if (map.emplace(id, slot).second) buckets[id.index].push_back(id.key());
+      WindowKey key;
+      key.cell = in.u64();
+      key.category = in.u32();
+      const int64_t index = in.i64();
+      Counter c;
+      c.count = in.u32();
+      c.revision = in.u16();
+      c.flags = static_cast<uint8_t>(kUsed | (in.u8() & kFired));
+      if (!in.fail() && keep(key.cell)) s.get(kind, key, index) = c;
     }
   }
   const uint64_t nkeys = in.count(8 + 4 + 8);
@@ -545,19 +667,20 @@ bool WindowOperator::load(ByteReader& in, const std::function<bool(uint64_t cell
     key.cell = in.u64();
     key.category = in.u32();
     const uint64_t n = in.count(8 + 8 + 4 + 2 + 1);
-    SessionKeyState st;
+    SessionList list;
     for (uint64_t j = 0; j < n && !in.fail(); ++j) {
       Session x;
       x.start = in.i64();
       x.last = in.i64();
       x.count = in.u32();
       x.revision = in.u16();
-      x.flags = in.u8() & kFired;
-      st.sessions.push_back(x);
+      x.flags = static_cast<uint8_t>(kUsed | (in.u8() & kFired));
+      list.push_back(x);
     }
-    if (!keep(key.cell) || st.sessions.empty()) continue;
-    auto [it, created] = s.sessions.emplace(key, std::move(st));
-    if (created) s.schedule(key, it->second);
+    if (in.fail() || !keep(key.cell) || list.empty()) continue;
+    KeyState& ks = s.keys[key];
+    s.store_sessions(key, ks, list);
+    s.schedule(key, ks, list);
   }
   const uint64_t nglobal = in.count(8 + 4 + 4 + 8);
   for (uint64_t i = 0; i < nglobal && !in.fail(); ++i) {
