@@ -303,6 +303,7 @@ struct EventDecoder::Impl {
   std::string allowed_list_;  // "cctv, sensor, ..." for error reasons
   std::vector<std::pair<std::string, SourceId>> sources_;
   std::unordered_map<std::string, TypeId, TextHash, std::equal_to<>> type_cache_;
+  std::unique_ptr<simdjson::dom::parser> dom_;  // only for lines that are not objects
   od::parser parser_;
   // Set when the last error came from malformed JSON (not from a rule), which
   // leaves a surrounding array unreadable.
@@ -631,6 +632,12 @@ Status EventDecoder::Impl::decode(std::string_view line, Event& out) {
     return fail_json(e);
   }
   if (t != od::json_type::object) {
+    // On Demand types the root by its first byte ("nope" looks like null):
+    // parse the whole line with the DOM parser to tell broken JSON from a
+    // valid non-object. Cold path: such lines are rare.
+    if (!dom_) dom_ = std::make_unique<simdjson::dom::parser>();
+    simdjson::dom::element root;
+    if (auto e = dom_->parse(line.data(), line.size(), false).get(root)) return fail_json(e);
     return Error{"", std::string("expected an object, got ") + type_name(t)};
   }
   // The document's get_object() (not a value's) checks that the root is
