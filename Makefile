@@ -32,7 +32,7 @@ $(DEMO_DATA)/streams.jsonl: examples/data/chicago/chicago_crimes_2019H1.csv | bu
 	$(RELEASE)/tools/citygen all --crimes $< --out-dir $(DEMO_DATA) --seed $(DEMO_SEED)
 
 demo: build $(DEMO_DATA)/streams.jsonl
-	$(RELEASE)/src/app/sentinel demo --speed $(or $(SPEED),0)
+	$(RELEASE)/src/app/sentinel demo --speed $(or $(SPEED),604800)
 
 bench: build
 	scripts/run-benchmarks.sh

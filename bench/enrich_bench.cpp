@@ -38,13 +38,16 @@
 namespace sentinel {
 namespace {
 
-bool same_point(const S2Point& a, const S2Point& b) { return a.x() == b.x() && a.y() == b.y() && a.z() == b.z(); }
+bool same_point(const S2Point& a, const S2Point& b) {
+  return a.x() == b.x() && a.y() == b.y() && a.z() == b.z();
+}
 
 /// examples/data/chicago of this source tree (bench/CMakeLists.txt defines no
 /// source-dir macro; CMake compiles with absolute paths), or $SENTINEL_CHICAGO_DATA.
 std::string data_dir() {
   if (const char* env = std::getenv("SENTINEL_CHICAGO_DATA")) return env;
-  return (std::filesystem::path(__FILE__).parent_path().parent_path() / "examples/data/chicago").string();
+  return (std::filesystem::path(__FILE__).parent_path().parent_path() / "examples/data/chicago")
+      .string();
 }
 const std::string kDataDir = data_dir();
 
@@ -69,7 +72,8 @@ std::vector<Point> load_points(size_t stride) {
     const size_t c2 = line.rfind(',');
     const size_t c1 = line.rfind(',', c2 - 1);
     if (c1 == std::string::npos || c2 == c1 + 1 || c2 + 1 >= line.size()) continue;
-    out.push_back(Point{std::stod(line.substr(c1 + 1, c2 - c1 - 1)), std::stod(line.substr(c2 + 1))});
+    out.push_back(
+        Point{std::stod(line.substr(c1 + 1, c2 - c1 - 1)), std::stod(line.substr(c2 + 1))});
   }
   return out;
 }
@@ -226,7 +230,8 @@ void BM_S2ClosestPointQuery(benchmark::State& state) {
   S2PointIndex<int> index;
   int id = 0;
   for (const auto& f : geojson::read_features(kDataDir + "/chicago_public_schools_2011.geojson")) {
-    for (const auto& pos : f.geometry.points) index.Add(S2LatLng::FromDegrees(pos.lat, pos.lon).ToPoint(), id++);
+    for (const auto& pos : f.geometry.points)
+      index.Add(S2LatLng::FromDegrees(pos.lat, pos.lon).ToPoint(), id++);
   }
   const std::vector<S2Point> pts = s2_points();
   size_t i = 0;

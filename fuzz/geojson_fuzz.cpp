@@ -1,18 +1,21 @@
 // libFuzzer target for the GeoJSON reader and for the district/site tables
-// the Enricher builds from what it accepts. Build with clang, e.g.:
-//   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
-//     fuzz/geojson_fuzz.cpp src/detect/geojson.cpp src/detect/enrichment.cpp \
-//     -ls2 -lcctz <absl libraries> -lcrypto -o geojson_fuzz
-//   ./geojson_fuzz -max_len=65536 tests/data/geo
-// Contract under test: any input either parses or throws ConfigError, and an
-// Enricher built from it answers queries without crashing, in range.
+// the Enricher builds from what it accepts. Contract under test: any input
+// either parses or throws ConfigError, and an Enricher built from it answers
+// queries without crashing, in range. Build with clang, e.g.:
+//   reader only, under ASan:
+//     clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -DSENTINEL_FUZZ_PARSER_ONLY \
+//       -Isrc fuzz/geojson_fuzz.cpp src/detect/geojson.cpp -o geojson_fuzz
+//   reader and Enricher:
+//     clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,undefined -Isrc fuzz/geojson_fuzz.cpp \
+//       src/detect/geojson.cpp src/detect/enrichment.cpp -ls2 -lcctz <absl libs> -lcrypto -o geojson_fuzz
+//   ./geojson_fuzz -max_len=16384 tests/data/geo
 //
 // Debian's libs2 is built without sanitizers, and absl's btree changes its
-// node layout when it detects ASan, which corrupts S2's shape index when
-// sanitized code that includes S2 headers is linked with it. g++ builds avoid
-// that with -U__SANITIZE_ADDRESS__; clang detects ASan through
-// __has_feature, so under clang's ASan only the parser is fuzzed (fuzz the
-// Enricher with -fsanitize=fuzzer,undefined).
+// node layout when it detects ASan, which corrupts S2's shape index if
+// src/detect/enrichment.cpp is compiled with clang's ASan (g++ builds are
+// protected by a guard in that file). This file includes no S2 header, so
+// instrumenting only it is safe; when the library is instrumented too,
+// define SENTINEL_FUZZ_PARSER_ONLY to fuzz the reader alone.
 #include <unistd.h>
 
 #include <cmath>
@@ -29,15 +32,6 @@
 #include "core/config.h"
 #include "detect/enrichment.h"
 #include "detect/geojson.h"
-
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SENTINEL_FUZZ_PARSER_ONLY 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define SENTINEL_FUZZ_PARSER_ONLY 1
-#endif
 
 #if !defined(SENTINEL_FUZZ_PARSER_ONLY)
 namespace {
@@ -65,14 +59,15 @@ void check_enricher(std::string_view text, bool as_districts) {
   } catch (const sentinel::ConfigError&) {
     return;  // e.g. a point file given as districts: rejected cleanly
   }
-  static constexpr double kProbes[][2] = {{0, 0},     {0.5, 0.5},  {41.88, -87.63}, {-45, 170},
-                                          {90, 0},    {-90, 180},  {10, -180},      {0.25, 4.5}};
+  static constexpr double kProbes[][2] = {{0, 0},  {0.5, 0.5}, {41.88, -87.63}, {-45, 170},
+                                          {90, 0}, {-90, 180}, {10, -180},      {0.25, 4.5}};
   for (const auto& probe : kProbes) {
     const int32_t d = enricher->district_of(probe[0], probe[1]);
     if (d < -1 || d >= static_cast<int32_t>(enricher->district_names().size())) std::abort();
     const auto nearest = enricher->nearest_site(probe[0], probe[1]);
     if (nearest.site >= static_cast<int32_t>(enricher->sites().size())) std::abort();
-    if (nearest.site >= 0 && !(nearest.distance_m >= 0 && nearest.distance_m <= 2.1e7)) std::abort();
+    if (nearest.site >= 0 && !(nearest.distance_m >= 0 && nearest.distance_m <= 2.1e7))
+      std::abort();
   }
 }
 

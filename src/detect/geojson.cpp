@@ -92,7 +92,8 @@ class Reader {
       case GeometryKind::kMultiPolygon:
         if (!c.is_array()) fail(cpath, "expected an array of polygons");
         g.polygons.reserve(c.size());
-        for (size_t i = 0; i < c.size(); ++i) g.polygons.push_back(polygon(c[i], indexed(cpath, i)));
+        for (size_t i = 0; i < c.size(); ++i)
+          g.polygons.push_back(polygon(c[i], indexed(cpath, i)));
         break;
       case GeometryKind::kNone:
       case GeometryKind::kGeometryCollection:
@@ -121,7 +122,9 @@ class Reader {
 
  private:
   /// JSON text of a value; invalid UTF-8 in strings is replaced rather than thrown on.
-  static std::string text(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+  static std::string text(const json& j) {
+    return j.dump(-1, ' ', false, json::error_handler_t::replace);
+  }
 
   static std::string indexed(const std::string& path, size_t i) {
     return path + "[" + std::to_string(i) + "]";
@@ -150,14 +153,22 @@ class Reader {
 
 std::string_view geometry_kind_name(GeometryKind kind) {
   switch (kind) {
-    case GeometryKind::kNone: return "null";
-    case GeometryKind::kPoint: return "Point";
-    case GeometryKind::kMultiPoint: return "MultiPoint";
-    case GeometryKind::kLineString: return "LineString";
-    case GeometryKind::kMultiLineString: return "MultiLineString";
-    case GeometryKind::kPolygon: return "Polygon";
-    case GeometryKind::kMultiPolygon: return "MultiPolygon";
-    case GeometryKind::kGeometryCollection: return "GeometryCollection";
+    case GeometryKind::kNone:
+      return "null";
+    case GeometryKind::kPoint:
+      return "Point";
+    case GeometryKind::kMultiPoint:
+      return "MultiPoint";
+    case GeometryKind::kLineString:
+      return "LineString";
+    case GeometryKind::kMultiLineString:
+      return "MultiLineString";
+    case GeometryKind::kPolygon:
+      return "Polygon";
+    case GeometryKind::kMultiPolygon:
+      return "MultiPolygon";
+    case GeometryKind::kGeometryCollection:
+      return "GeometryCollection";
   }
   return "null";
 }
@@ -177,11 +188,13 @@ std::vector<Feature> parse_features(std::string_view text, const std::string& or
     // "[json.exception.parse_error.101] parse error at line 1, ...": keep the part a user reads.
     std::string what = e.what();
     auto bracket = what.find("] ");
-    reader.fail("", "not valid JSON: " + (bracket == std::string::npos ? what : what.substr(bracket + 2)));
+    reader.fail(
+        "", "not valid JSON: " + (bracket == std::string::npos ? what : what.substr(bracket + 2)));
   }
   if (!doc.is_object()) reader.fail("", "GeoJSON must be an object");
   auto type_it = doc.find("type");
-  if (type_it == doc.end() || !type_it->is_string()) reader.fail("", "GeoJSON needs a string \"type\"");
+  if (type_it == doc.end() || !type_it->is_string())
+    reader.fail("", "GeoJSON needs a string \"type\"");
 
   std::vector<Feature> out;
   const std::string& type = type_it->get_ref<const std::string&>();
@@ -207,7 +220,8 @@ std::vector<Feature> parse_features(std::string_view text, const std::string& or
 std::vector<Feature> read_features(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) throw ConfigError(path + ": no such file");
-  if (std::filesystem::is_directory(path, ec)) throw ConfigError(path + ": is a directory, not a file");
+  if (std::filesystem::is_directory(path, ec))
+    throw ConfigError(path + ": is a directory, not a file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError(path + ": cannot open file");
   std::ostringstream buffer;

@@ -1,3 +1,12 @@
+// Debian's libs2 is built without sanitizers, and absl's btree (inside S2's
+// shape index) changes its node layout when it sees ASan, so S2 code compiled
+// here under ASan would disagree with the library and corrupt its index (a
+// hang or a crash). Only that layout switch is turned off; ASan still
+// instruments this file. g++ only: clang detects ASan via __has_feature.
+#ifdef __SANITIZE_ADDRESS__
+#undef __SANITIZE_ADDRESS__
+#endif
+
 #include "detect/enrichment.h"
 
 #include <gmock/gmock.h>
@@ -32,7 +41,9 @@
 namespace sentinel {
 namespace {
 
-bool same_point(const S2Point& a, const S2Point& b) { return a.x() == b.x() && a.y() == b.y() && a.z() == b.z(); }
+bool same_point(const S2Point& a, const S2Point& b) {
+  return a.x() == b.x() && a.y() == b.y() && a.z() == b.z();
+}
 
 using ::testing::HasSubstr;
 
@@ -74,8 +85,9 @@ std::string build_error(const CityConfig& city, const CellsConfig& cells = Cells
 double haversine_m(double lat1, double lon1, double lat2, double lon2) {
   const double rad = M_PI / 180.0;
   const double dlat = (lat2 - lat1) * rad, dlon = (lon2 - lon1) * rad;
-  const double a = std::sin(dlat / 2) * std::sin(dlat / 2) +
-                   std::cos(lat1 * rad) * std::cos(lat2 * rad) * std::sin(dlon / 2) * std::sin(dlon / 2);
+  const double a =
+      std::sin(dlat / 2) * std::sin(dlat / 2) +
+      std::cos(lat1 * rad) * std::cos(lat2 * rad) * std::sin(dlon / 2) * std::sin(dlon / 2);
   return 2 * S2Earth::RadiusMeters() * std::asin(std::min(1.0, std::sqrt(a)));
 }
 
@@ -95,11 +107,12 @@ TEST(EnricherDistricts, HandMadePolygons) {
   EXPECT_EQ(e->district_of(0.8, 0.7), 0);
   EXPECT_EQ(e->district_of(0.42, 0.42), -1);  // in the hole, outside the island
   EXPECT_EQ(e->district_of(0.58, 0.5), -1);
-  EXPECT_EQ(e->district_of(0.5, 0.5), 3);     // the island (ring written without closing position)
+  EXPECT_EQ(e->district_of(0.5, 0.5), 3);  // the island (ring written without closing position)
   // Adjacent square written clockwise.
   EXPECT_EQ(e->district_of(0.5, -0.5), 1);
   EXPECT_EQ(e->district_of(0.01, -0.99), 1);
-  // MultiPolygon: a clockwise member, and a counter-clockwise member whose hole is also counter-clockwise.
+  // MultiPolygon: a clockwise member, and a counter-clockwise member whose hole is also
+  // counter-clockwise.
   EXPECT_EQ(e->district_of(0.5, 2.5), 2);
   EXPECT_EQ(e->district_of(0.2, 4.2), 2);
   EXPECT_EQ(e->district_of(0.5, 4.5), -1);  // hole of the second member
@@ -114,7 +127,8 @@ TEST(EnricherDistricts, HandMadePolygons) {
 
 TEST(EnricherDistricts, SharedBorderBelongsToExactlyOne) {
   const auto e = Enricher::build(fixture_city(), CellsConfig{});
-  // lon 0 is the edge shared by "Holed" and "WEST": S2's semi-open model gives each point to one side.
+  // lon 0 is the edge shared by "Holed" and "WEST": S2's semi-open model gives each point to one
+  // side.
   for (double lat : {0.1, 0.25, 0.5, 0.77, 0.9}) {
     const int32_t d = e->district_of(lat, 0.0);
     EXPECT_TRUE(d == 0 || d == 1) << lat << " -> " << d;
@@ -127,7 +141,8 @@ TEST(EnricherDistricts, NameProperty) {
   EXPECT_EQ(Enricher::build(city, CellsConfig{})->district_names(),
             (std::vector<std::string>{"A", "B", "C", "D"}));
   city.district_name_property = "nope";
-  EXPECT_THAT(build_error(city), HasSubstr(kGeo + "districts.geojson: features[0]: no property \"nope\""));
+  EXPECT_THAT(build_error(city),
+              HasSubstr(kGeo + "districts.geojson: features[0]: no property \"nope\""));
 }
 
 TEST(EnricherDistricts, NoDistrictsConfigured) {
@@ -139,7 +154,8 @@ TEST(EnricherDistricts, NoDistrictsConfigured) {
   EXPECT_EQ(e->nearest_site(41.88, -87.63).distance_m, kInf);
 }
 
-/// Oracle for the Chicago districts: one S2Polygon per feature (all valid in this file), in feature order.
+/// Oracle for the Chicago districts: one S2Polygon per feature (all valid in this file), in feature
+/// order.
 const std::vector<std::unique_ptr<S2Polygon>>& chicago_polygons() {
   static const auto kPolygons = [] {
     std::vector<std::unique_ptr<S2Polygon>> polygons;
@@ -223,10 +239,11 @@ TEST(EnricherDistricts, ChicagoAgreesWithCsvCommunityArea) {
   }
   const double rate = static_cast<double>(agree) / static_cast<double>(rows);
   const double rate_25m = static_cast<double>(agree + near_border) / static_cast<double>(rows);
-  std::cout << "[ figures  ] Chicago CSV rows with coordinates: " << rows << "; district_of agrees with "
+  std::cout << "[ figures  ] Chicago CSV rows with coordinates: " << rows
+            << "; district_of agrees with "
             << "Community Area for " << agree << " (" << rate * 100 << "%); " << near_border
-            << " more lie within 25 m of their area (" << rate_25m * 100 << "% in all); in no polygon: "
-            << outside << "\n";
+            << " more lie within 25 m of their area (" << rate_25m * 100
+            << "% in all); in no polygon: " << outside << "\n";
   RecordProperty("csv_agreement_percent", std::to_string(rate * 100));
   EXPECT_GT(rows, 120'000u);
   EXPECT_GE(rate, 0.97);
@@ -255,14 +272,15 @@ TEST(EnricherSites, KindsNamesAndFallbacks) {
   EXPECT_NEAR(at_school.distance_m, 0.0, 1e-6);
   EXPECT_EQ(e->nearest_site(0.5, 4.4).site, 2);
   EXPECT_EQ(e->nearest_site(0.5, -0.4).site, 4);
-  const auto far = e->nearest_site(-45.0, 170.0);  // far outside the site table: lon 4.5 is nearer than 2.5
+  const auto far =
+      e->nearest_site(-45.0, 170.0);  // far outside the site table: lon 4.5 is nearer than 2.5
   EXPECT_EQ(far.site, 2);
   EXPECT_NEAR(far.distance_m, haversine_m(-45.0, 170.0, 0.5, 4.5), 0.5);
 }
 
 /// Nearest site against brute-force haversine over `sites`, at `n` points drawn in the box.
-void expect_nearest_matches(const Enricher& e, std::mt19937_64& rng, int n, double lat0, double lat1,
-                            double lon0, double lon1) {
+void expect_nearest_matches(const Enricher& e, std::mt19937_64& rng, int n, double lat0,
+                            double lat1, double lon0, double lon1) {
   const auto& sites = e.sites();
   std::uniform_real_distribution<double> lat(lat0, lat1), lon(lon0, lon1);
   for (int i = 0; i < n; ++i) {
@@ -295,11 +313,12 @@ TEST(EnricherSites, ClusteredSitesMatchBruteForce) {
     out << R"({"type":"FeatureCollection","features":[)";
     for (int i = 0; i < 400; ++i) {
       const double lat = 48.85 + d(rng) * (i % 3 == 0 ? 0.01 : 1.0), lon = 2.35 + d(rng);
-      out << (i ? "," : "") << R"({"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[)"
+      out << (i ? "," : "")
+          << R"({"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[)"
           << lon << "," << lat << "]}}";
       if (i % 50 == 0) {
-        out << R"(,{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[)" << lon << ","
-            << lat << "]}}";
+        out << R"(,{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[)"
+            << lon << "," << lat << "]}}";
       }
     }
     out << "]}";
@@ -332,17 +351,20 @@ TEST(EnricherErrors, NameTheFile) {
   EXPECT_THAT(build_error(city), HasSubstr(kGeo + "not_json.geojson: not valid JSON"));
 
   city.districts = kGeo + "line_district.geojson";
-  EXPECT_EQ(build_error(city),
-            kGeo + "line_district.geojson: features[1]: geometry is LineString, expected Polygon or MultiPolygon");
+  EXPECT_EQ(build_error(city), kGeo +
+                                   "line_district.geojson: features[1]: geometry is LineString, "
+                                   "expected Polygon or MultiPolygon");
 
   city.districts = "";
   city.sensitive_sites = {kGeo + "schools.geojson", kGeo + "bad_latitude.geojson"};
-  EXPECT_EQ(build_error(city),
-            kGeo + "bad_latitude.geojson: features[0].geometry.coordinates: latitude 200 is outside [-90, 90]");
+  EXPECT_EQ(build_error(city), kGeo +
+                                   "bad_latitude.geojson: features[0].geometry.coordinates: "
+                                   "latitude 200 is outside [-90, 90]");
 
   city.sensitive_sites = {kGeo + "districts.geojson"};
-  EXPECT_EQ(build_error(city),
-            kGeo + "districts.geojson: features[0]: geometry is Polygon, expected Point or MultiPoint");
+  EXPECT_EQ(
+      build_error(city),
+      kGeo + "districts.geojson: features[0]: geometry is Polygon, expected Point or MultiPoint");
 
   city.sensitive_sites = {kGeo + "nowhere.geojson"};
   EXPECT_EQ(build_error(city), kGeo + "nowhere.geojson: no such file");
@@ -353,20 +375,24 @@ TEST(EnricherErrors, DegeneratePolygon) {
   std::ofstream(path) << R"({"type":"Polygon","coordinates":[[[1,1],[1,1],[2,2],[1,1]]]})";
   CityConfig city;
   city.districts = path;
-  EXPECT_EQ(build_error(city), path + ": features[0]: polygon has no area (fewer than 3 distinct vertices)");
+  EXPECT_EQ(build_error(city),
+            path + ": features[0]: polygon has no area (fewer than 3 distinct vertices)");
 }
 
 TEST(EnricherErrors, InvalidPolygons) {
   CityConfig city;
   city.districts = kGeo + "bowtie.geojson";
-  EXPECT_THAT(build_error(city), HasSubstr(kGeo + "bowtie.geojson: features[1]: geometry.coordinates[1][0]: "
-                                                  "invalid ring: Edge 0 crosses edge 2"));
+  EXPECT_THAT(build_error(city),
+              HasSubstr(kGeo + "bowtie.geojson: features[1]: geometry.coordinates[1][0]: "
+                               "invalid ring: Edge 0 crosses edge 2"));
   city.districts = kGeo + "shared_edge_rings.geojson";
-  EXPECT_THAT(build_error(city), HasSubstr(kGeo + "shared_edge_rings.geojson: features[0]: invalid polygon: "));
+  EXPECT_THAT(build_error(city),
+              HasSubstr(kGeo + "shared_edge_rings.geojson: features[0]: invalid polygon: "));
   // Found by fuzz/geojson_fuzz.cpp: rings that cross and share edges made libs2 abort.
   city.districts = kGeo + "fuzz_crossing_rings.geojson";
-  EXPECT_THAT(build_error(city), HasSubstr("fuzz_crossing_rings.geojson: features[0]: geometry.coordinates[1]: "
-                                           "invalid ring: "));
+  EXPECT_THAT(build_error(city),
+              HasSubstr("fuzz_crossing_rings.geojson: features[0]: geometry.coordinates[1]: "
+                        "invalid ring: "));
 }
 
 TEST(EnricherErrors, UnknownTimeZoneAndBadLevels) {
@@ -412,8 +438,9 @@ TEST(EnricherTime, ChicagoDstTransitions) {
 }
 
 TEST(EnricherTime, MatchesCctzEverywhere) {
-  for (const char* zone : {"UTC", "America/Chicago", "Europe/London", "Asia/Kolkata", "Asia/Kathmandu",
-                           "Australia/Lord_Howe", "America/St_Johns", "Pacific/Chatham"}) {
+  for (const char* zone :
+       {"UTC", "America/Chicago", "Europe/London", "Asia/Kolkata", "Asia/Kathmandu",
+        "Australia/Lord_Howe", "America/St_Johns", "Pacific/Chatham"}) {
     CityConfig city;
     city.time_zone = zone;
     const auto e = Enricher::build(city, CellsConfig{});
@@ -425,10 +452,12 @@ TEST(EnricherTime, MatchesCctzEverywhere) {
     for (int i = 0; i < 20'000; ++i) {
       const int64_t t = ms(rng);
       const auto cs = cctz::convert(
-          cctz::time_point<cctz::seconds>(cctz::seconds(t >= 0 ? t / 1000 : -((-t + 999) / 1000))), tz);
+          cctz::time_point<cctz::seconds>(cctz::seconds(t >= 0 ? t / 1000 : -((-t + 999) / 1000))),
+          tz);
       const auto lt = e->local_time(event_time_from_ms(t));
       ASSERT_EQ(lt.hour, cs.hour()) << zone << " " << t;
-      ASSERT_EQ(lt.weekday, static_cast<int>(cctz::get_weekday(cctz::civil_day(cs)))) << zone << " " << t;
+      ASSERT_EQ(lt.weekday, static_cast<int>(cctz::get_weekday(cctz::civil_day(cs))))
+          << zone << " " << t;
     }
   }
 }
@@ -468,7 +497,8 @@ TEST(EnricherEnrich, FillsEveryField) {
   EXPECT_EQ(r.coarse_cell, chicago().coarse_cell(41.8781, -87.6298));
   ASSERT_GE(r.district, 0);
   EXPECT_EQ(chicago().district_names()[static_cast<size_t>(r.district)], "32");  // the Loop
-  EXPECT_FLOAT_EQ(r.site_distance_m, static_cast<float>(chicago().nearest_site(41.8781, -87.6298).distance_m));
+  EXPECT_FLOAT_EQ(r.site_distance_m,
+                  static_cast<float>(chicago().nearest_site(41.8781, -87.6298).distance_m));
   EXPECT_LT(r.site_distance_m, 2000.0f);
   EXPECT_EQ(r.local_hour, 3);
   EXPECT_EQ(r.local_weekday, 6);
@@ -541,7 +571,8 @@ TEST(EnricherEnrich, BatchEqualsSingle) {
   for (size_t i = 0; i < single.size(); ++i) {
     chicago().enrich(single[i], false);
     expect_same(batch[i].enrich, single[i].enrich);
-    const int32_t district = batch[i].has_location ? chicago().district_of(batch[i].lat, batch[i].lon) : -1;
+    const int32_t district =
+        batch[i].has_location ? chicago().district_of(batch[i].lat, batch[i].lon) : -1;
     EXPECT_EQ(batch[i].enrich.district, district);
   }
 }
@@ -555,7 +586,8 @@ TEST(EnricherEnrich, ConcurrentCallersAgree) {
   for (auto& out : outputs) {
     threads.emplace_back([&out] {
       for (size_t i = 0; i < out.size(); i += 64) {
-        chicago().enrich_batch(std::span<Event>(out).subspan(i, std::min<size_t>(64, out.size() - i)), false);
+        chicago().enrich_batch(
+            std::span<Event>(out).subspan(i, std::min<size_t>(64, out.size() - i)), false);
       }
     });
   }

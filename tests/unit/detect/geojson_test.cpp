@@ -59,7 +59,8 @@ TEST(GeoJson, ReadsPointsAndOtherTopLevels) {
   ASSERT_EQ(bare.size(), 1u);
   EXPECT_EQ(bare[0].geometry.points[0], (Position{-87.6, 41.8}));
 
-  const auto unlocated = parse_features(R"({"type":"Feature","geometry":null,"properties":null})", "mem");
+  const auto unlocated =
+      parse_features(R"({"type":"Feature","geometry":null,"properties":null})", "mem");
   EXPECT_EQ(unlocated[0].geometry.kind, GeometryKind::kNone);
 
   const auto lines = parse_features(
@@ -71,19 +72,23 @@ TEST(GeoJson, ReadsPointsAndOtherTopLevels) {
 
 TEST(GeoJson, ErrorsNameTheFileAndThePlace) {
   EXPECT_THAT(parse_error("{ not json"), HasSubstr("mem.geojson: not valid JSON: "));
-  EXPECT_THAT(parse_error(R"({"type":"Point","coordinates":[1e999, 0]})"),
-              HasSubstr("mem.geojson: not valid JSON: number overflow"));  // found by fuzz/geojson_fuzz.cpp
+  EXPECT_THAT(
+      parse_error(R"({"type":"Point","coordinates":[1e999, 0]})"),
+      HasSubstr("mem.geojson: not valid JSON: number overflow"));  // found by fuzz/geojson_fuzz.cpp
   EXPECT_THAT(parse_error("[1, 2]"), HasSubstr("mem.geojson: GeoJSON must be an object"));
-  EXPECT_THAT(parse_error(R"({"type":"FeatureCollection"})"), HasSubstr("needs a \"features\" array"));
+  EXPECT_THAT(parse_error(R"({"type":"FeatureCollection"})"),
+              HasSubstr("needs a \"features\" array"));
   EXPECT_THAT(parse_error(R"({"type":"FeatureCollection","features":[{"type":"Feature",
       "geometry":{"type":"Circle","coordinates":[0,0]}}]})"),
               HasSubstr("mem.geojson: features[0].geometry: unknown geometry type \"Circle\""));
-  EXPECT_THAT(parse_error(R"({"type":"FeatureCollection","features":[{"type":"Feature","geometry":null},
+  EXPECT_THAT(
+      parse_error(R"({"type":"FeatureCollection","features":[{"type":"Feature","geometry":null},
       {"type":"Feature","geometry":{"type":"Point","coordinates":[10, 95]}}]})"),
-              HasSubstr("mem.geojson: features[1].geometry.coordinates: latitude 95 is outside [-90, 90]"));
+      HasSubstr("mem.geojson: features[1].geometry.coordinates: latitude 95 is outside [-90, 90]"));
   EXPECT_THAT(parse_error(R"({"type":"Point","coordinates":[181, 0]})"),
               HasSubstr("longitude 181 is outside [-180, 180]"));
-  EXPECT_THAT(parse_error(R"({"type":"Point","coordinates":["1", 0]})"), HasSubstr("must be numbers"));
+  EXPECT_THAT(parse_error(R"({"type":"Point","coordinates":["1", 0]})"),
+              HasSubstr("must be numbers"));
   EXPECT_THAT(parse_error(R"({"type":"Point","coordinates":[1]})"), HasSubstr("array [lon, lat]"));
   EXPECT_THAT(parse_error(R"({"type":"Polygon","coordinates":[[[0,0],[1,1]]]})"),
               HasSubstr("geometry.coordinates[0]: a ring needs at least 3 positions"));
