@@ -7,7 +7,8 @@
 //       -Isrc fuzz/geojson_fuzz.cpp src/detect/geojson.cpp -o geojson_fuzz
 //   reader and Enricher:
 //     clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,undefined -Isrc fuzz/geojson_fuzz.cpp \
-//       src/detect/geojson.cpp src/detect/enrichment.cpp -ls2 -lcctz <absl libs> -lcrypto -o geojson_fuzz
+//       src/detect/geojson.cpp src/detect/enrichment.cpp -ls2 -lcctz <absl libs> -lcrypto -o
+//       geojson_fuzz
 //   ./geojson_fuzz -max_len=16384 tests/data/geo
 //
 // Debian's libs2 is built without sanitizers, and absl's btree changes its

@@ -43,9 +43,11 @@ class Enricher {
   /// Loads districts and sites from the config's files and the time zone.
   /// Throws ConfigError("<file>: <reason>") on a missing file, invalid JSON,
   /// a district feature that is not a (Multi)Polygon, a site feature that is
-  /// not a (Multi)Point, or an invalid coordinate; ConfigError naming
-  /// city.time_zone for an unknown zone, and naming cells.* for a level
-  /// outside 0..30.
+  /// not a (Multi)Point, an invalid coordinate, or a polygon S2 finds invalid
+  /// (a self-crossing ring, rings that cross or share an edge); ConfigError
+  /// naming city.time_zone for an unknown zone, and cells.* for a level
+  /// outside 0..30. Ring winding does not matter: each ring encloses its
+  /// smaller side, and containment decides which rings are holes.
   static std::unique_ptr<Enricher> build(const CityConfig& city, const CellsConfig& cells);
 
   ~Enricher();

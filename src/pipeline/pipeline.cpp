@@ -109,7 +109,7 @@ struct Pipeline::Impl {
   uint64_t accepted_since_clock = 0;
   ProcTime clock;
   uint64_t lines_in_batch = 0;
-  int64_t last_dedup_expiry_ms = INT64_MIN;
+  int64_t last_dedup_expiry_ms = to_ms(kMinEventTime);
   std::chrono::steady_clock::time_point last_checkpoint = std::chrono::steady_clock::now();
   bool finished = false;
   bool drained = false;

@@ -437,6 +437,18 @@ TEST(EnricherTime, ChicagoDstTransitions) {
   }
 }
 
+TEST(EnricherTime, ExtremeTimesStayInRange) {
+  CityConfig city;
+  city.time_zone = "America/Chicago";
+  const auto e = Enricher::build(city, CellsConfig{});
+  for (EventTime t : {kMinEventTime, kMaxEventTime, event_time_from_ms(INT64_MIN),
+                      event_time_from_ms(INT64_MAX)}) {
+    const auto lt = e->local_time(t);
+    EXPECT_LT(lt.hour, 24);
+    EXPECT_LT(lt.weekday, 7);
+  }
+}
+
 TEST(EnricherTime, MatchesCctzEverywhere) {
   for (const char* zone :
        {"UTC", "America/Chicago", "Europe/London", "Asia/Kolkata", "Asia/Kathmandu",
