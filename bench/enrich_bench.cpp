@@ -49,7 +49,7 @@ std::string data_dir() {
   return (std::filesystem::path(__FILE__).parent_path().parent_path() / "examples/data/chicago")
       .string();
 }
-const std::string kDataDir = data_dir();
+const std::string data_dir_path = data_dir();
 
 struct Point {
   double lat, lon;
@@ -58,9 +58,9 @@ struct Point {
 /// Every `stride`-th CSV row with coordinates (the file is sorted by time,
 /// so this samples the whole half-year and every area).
 std::vector<Point> load_points(size_t stride) {
-  std::ifstream in(kDataDir + "/chicago_crimes_2019H1.csv");
+  std::ifstream in(data_dir_path + "/chicago_crimes_2019H1.csv");
   if (!in) {
-    std::fprintf(stderr, "cannot open %s/chicago_crimes_2019H1.csv\n", kDataDir.c_str());
+    std::fprintf(stderr, "cannot open %s/chicago_crimes_2019H1.csv\n", data_dir_path.c_str());
     std::exit(1);
   }
   std::vector<Point> out;
@@ -79,22 +79,22 @@ std::vector<Point> load_points(size_t stride) {
 }
 
 const std::vector<Point>& points() {
-  static const std::vector<Point> kPoints = load_points(30);  // ~4,200 points
-  return kPoints;
+  static const std::vector<Point> sample = load_points(30);  // ~4,200 points
+  return sample;
 }
 
 CityConfig chicago() {
   CityConfig city;
   city.time_zone = "America/Chicago";
-  city.districts = kDataDir + "/chicago_community_areas.geojson";
+  city.districts = data_dir_path + "/chicago_community_areas.geojson";
   city.district_name_property = "community";
-  city.sensitive_sites = {kDataDir + "/chicago_public_schools_2011.geojson"};
+  city.sensitive_sites = {data_dir_path + "/chicago_public_schools_2011.geojson"};
   return city;
 }
 
 const Enricher& enricher() {
-  static const std::unique_ptr<Enricher> kEnricher = Enricher::build(chicago(), CellsConfig{});
-  return *kEnricher;
+  static const std::unique_ptr<Enricher> built = Enricher::build(chicago(), CellsConfig{});
+  return *built;
 }
 
 std::vector<Event> events() {
@@ -192,7 +192,7 @@ std::vector<S2Point> s2_points() {
 
 void BM_S2ContainsPointQuery(benchmark::State& state) {
   MutableS2ShapeIndex index;
-  for (const auto& f : geojson::read_features(kDataDir + "/chicago_community_areas.geojson")) {
+  for (const auto& f : geojson::read_features(data_dir_path + "/chicago_community_areas.geojson")) {
     std::vector<std::vector<S2Point>> loops;
     for (const auto& poly : f.geometry.polygons) {
       for (size_t r = 0; r < poly.rings.size(); ++r) {
@@ -229,7 +229,8 @@ BENCHMARK(BM_S2ContainsPointQuery);
 void BM_S2ClosestPointQuery(benchmark::State& state) {
   S2PointIndex<int> index;
   int id = 0;
-  for (const auto& f : geojson::read_features(kDataDir + "/chicago_public_schools_2011.geojson")) {
+  for (const auto& f :
+       geojson::read_features(data_dir_path + "/chicago_public_schools_2011.geojson")) {
     for (const auto& pos : f.geometry.points)
       index.Add(S2LatLng::FromDegrees(pos.lat, pos.lon).ToPoint(), id++);
   }

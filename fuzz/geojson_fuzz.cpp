@@ -39,8 +39,8 @@ namespace {
 
 /// A per-process scratch file: Enricher::build reads its GeoJSON from paths.
 const std::string& scratch_path() {
-  static const std::string kPath = "/tmp/geojson_fuzz_" + std::to_string(::getpid()) + ".geojson";
-  return kPath;
+  static const std::string path = "/tmp/geojson_fuzz_" + std::to_string(::getpid()) + ".geojson";
+  return path;
 }
 
 void check_enricher(std::string_view text, bool as_districts) {

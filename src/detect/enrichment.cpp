@@ -171,7 +171,8 @@ class CellRanges {
     const size_t b = static_cast<size_t>((leaf - lo_) >> shift_);
     // lower_bound(leaf) lies in [first_[b] + 1, first_[b + 1] + 1] because buckets are monotone.
     const auto begin = ids_.begin() + first_[b];
-    const auto end = ids_.begin() + std::min<size_t>(ids_.size(), size_t{first_[b + 1]} + 2);
+    const auto end = ids_.begin() + static_cast<std::ptrdiff_t>(
+                                        std::min<size_t>(ids_.size(), size_t{first_[b + 1]} + 2));
     const auto it = std::lower_bound(begin, end, leaf);
     const int64_t i = it - ids_.begin();
     if (it != ids_.end() && S2CellId(*it).contains(S2CellId(leaf))) return i;
@@ -369,7 +370,7 @@ class SiteLocator {
   /// can be nearest in a child can be nearest in the parent, so the parent's
   /// list is a valid superset to prune from.
   void split(S2CellId id, const std::vector<uint32_t>& parent) {
-    static const double kFarLength2 = S2Earth::MetersToChordAngle(kFarMeters).length2();
+    const double far_length2 = S2Earth::MetersToChordAngle(kFarMeters).length2();
     const S2Cell cell(id);
     double bound = std::numeric_limits<double>::infinity();
     for (uint32_t u : parent) bound = std::min(bound, cell.GetMaxDistance(points_[u]).length2());
@@ -380,7 +381,7 @@ class SiteLocator {
       if (d <= bound + kPruneSlack) mine.push_back(u);
       nearest = std::min(nearest, d);
     }
-    const size_t enough = nearest < kFarLength2 ? kSiteCandidatesPerCell : kFarCandidatesPerCell;
+    const size_t enough = nearest < far_length2 ? kSiteCandidatesPerCell : kFarCandidatesPerCell;
     if (mine.size() > enough && id.level() < kMaxSiteLevel && cells_.size() + 4 <= kMaxSiteCells) {
       for (S2CellId child = id.child_begin(); child != id.child_end(); child = child.next())
         split(child, mine);

@@ -19,6 +19,7 @@ constexpr int kMaxBlocks = 8;
 struct DecodeAhead::Impl {
   std::unique_ptr<JsonLinesFile> file;
   std::unique_ptr<EventDecoder> decoder;
+  std::function<void(Event&)> prepare;
   moodycamel::BlockingConcurrentQueue<std::unique_ptr<DecodedBlock>> ready;
   moodycamel::LightweightSemaphore free_slots{kMaxBlocks};
   std::atomic<bool> stop{false};
@@ -46,7 +47,11 @@ struct DecodeAhead::Impl {
           if (d.too_long) continue;
           const Status st = decoder->decode(line.text, d.event);
           d.ok = st.ok();
-          if (!d.ok) d.reason = st.error().to_string();
+          if (d.ok) {
+            if (prepare) prepare(d.event);
+          } else {
+            d.reason = st.error().to_string();
+          }
         }
         block->last = !more;
         free_slots.wait();
@@ -62,8 +67,9 @@ struct DecodeAhead::Impl {
 };
 
 DecodeAhead::DecodeAhead(const std::string& path, ResumePoint from, uint64_t max_line_bytes,
-                         std::unique_ptr<EventDecoder> decoder)
+                         std::unique_ptr<EventDecoder> decoder, std::function<void(Event&)> prepare)
     : impl_(std::make_unique<Impl>()) {
+  impl_->prepare = std::move(prepare);
   impl_->file = std::make_unique<JsonLinesFile>(path, from.offset, from.line, max_line_bytes);
   impl_->decoder = std::move(decoder);
   impl_->thread = std::thread([this] { impl_->run(); });

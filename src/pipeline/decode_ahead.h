@@ -9,6 +9,7 @@
 // Threading: one producer thread (owned), one consumer (the caller of next()).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,8 +39,10 @@ struct DecodedBlock {
 class DecodeAhead {
  public:
   /// Opens `path` at `from` (throws std::runtime_error naming it) and starts decoding.
+  /// `prepare` runs on the decode thread for every good event (routing work
+  /// moved off the ingest thread).
   DecodeAhead(const std::string& path, ResumePoint from, uint64_t max_line_bytes,
-              std::unique_ptr<EventDecoder> decoder);
+              std::unique_ptr<EventDecoder> decoder, std::function<void(Event&)> prepare);
   ~DecodeAhead();
   DecodeAhead(const DecodeAhead&) = delete;
   DecodeAhead& operator=(const DecodeAhead&) = delete;

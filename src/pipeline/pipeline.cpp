@@ -30,7 +30,10 @@ namespace {
 
 constexpr uint32_t kCheckpointVersion = 1;
 constexpr size_t kRawBytesInDeadLetter = 512;
-constexpr int64_t kDedupExpiryEveryMs = 3'600'000;
+/// Expired dedup keys are swept at most every quarter horizon of event time
+/// (6 h for the default 24 h): each sweep scans the whole set, so keys live
+/// between one and 1.25 horizons, and the sweep costs little per event.
+constexpr int64_t kDedupSweepsPerHorizon = 4;
 
 /// splitmix64's finaliser: spreads neighbouring cell ids over the shards.
 uint64_t mix(uint64_t x) {
@@ -342,7 +345,7 @@ struct Pipeline::Impl {
     m.checkpoint = options.checkpoint_dir.has_value() &&
                    (final_marker || now - last_checkpoint >= config.checkpoint.interval);
     if (m.watermark != kMinEventTime && m.watermark != kMaxEventTime &&
-        to_ms(m.watermark) - last_dedup_expiry_ms >= kDedupExpiryEveryMs) {
+        to_ms(m.watermark) - last_dedup_expiry_ms >= config.ingest.dedup_horizon.count() / kDedupSweepsPerHorizon) {
       dedup.expire(m.watermark);
       last_dedup_expiry_ms = to_ms(m.watermark);
     }
@@ -519,6 +522,10 @@ void Pipeline::reject_line(size_t input, uint64_t line, uint64_t offset, const s
   impl_->write_dead_letter(input, line, offset, reason, raw);
 }
 
+void Pipeline::prepare(Event& e) const {
+  if (e.has_location) e.enrich.coarse_cell = impl_->enricher->coarse_cell(e.lat, e.lon);
+}
+
 void Pipeline::count_line() { impl_->counters.lines.fetch_add(1, std::memory_order_relaxed); }
 
 void Pipeline::reject_too_long(size_t input, uint64_t line, uint64_t offset, uint64_t length,
@@ -553,7 +560,8 @@ void Pipeline::accept(size_t input, Event& e, std::string_view raw) {
   e.ingest_time = now;
   int shard;
   if (e.has_location) {
-    e.enrich.coarse_cell = p.enricher->coarse_cell(e.lat, e.lon);
+    // A valid S2 cell id is never 0: 0 means prepare() has not run.
+    if (e.enrich.coarse_cell == 0) e.enrich.coarse_cell = p.enricher->coarse_cell(e.lat, e.lon);
     shard = p.route(e.enrich.coarse_cell);
   } else {
     shard = static_cast<int>(mix(e.key.lo) % static_cast<uint64_t>(p.engine->shard_count()));

@@ -63,6 +63,9 @@ class Pipeline {
   /// A decoder bound to this pipeline's interners and rules, for a thread
   /// that decodes ahead of the ingest thread (one per thread).
   std::unique_ptr<EventDecoder> make_decoder() const;
+  /// Work on a decoded event that may run on a decode-ahead thread, off the
+  /// ingest thread: computes its routing cell. Thread-safe.
+  void prepare(Event& event) const;
   /// Records a line that failed to decode elsewhere (a decode-ahead thread) as
   /// a dead letter, in input order, and counts it.
   void reject_line(size_t input, uint64_t line, uint64_t offset, const std::string& reason,

@@ -40,7 +40,8 @@ ReplaySummary run_replay(const Config& config, const ReplayOptions& options) {
   std::vector<InputCursor> cursors(options.inputs.size());
   for (size_t i = 0; i < cursors.size(); ++i) {
     cursors[i].reader = std::make_unique<DecodeAhead>(options.inputs[i], resume[i], config.ingest.max_line_bytes,
-                                                      pipeline.make_decoder());
+                                                      pipeline.make_decoder(),
+                                                      [&pipeline](Event& e) { pipeline.prepare(e); });
     cursors[i].handled = resume[i];
   }
   pipeline.set_position_provider([&cursors] {

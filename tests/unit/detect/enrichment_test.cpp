@@ -47,29 +47,33 @@ bool same_point(const S2Point& a, const S2Point& b) {
 
 using ::testing::HasSubstr;
 
-const std::string kGeo = SENTINEL_SOURCE_DIR "/tests/data/geo/";
-const std::string kChicago = SENTINEL_SOURCE_DIR "/examples/data/chicago/";
+std::string geo_file(const std::string& name) {
+  return SENTINEL_SOURCE_DIR "/tests/data/geo/" + name;
+}
+std::string chicago_file(const std::string& name) {
+  return SENTINEL_SOURCE_DIR "/examples/data/chicago/" + name;
+}
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
 CityConfig fixture_city() {
   CityConfig city;
-  city.districts = kGeo + "districts.geojson";
-  city.sensitive_sites = {kGeo + "schools.geojson", kGeo + "hospitals.geojson"};
+  city.districts = geo_file("districts.geojson");
+  city.sensitive_sites = {geo_file("schools.geojson"), geo_file("hospitals.geojson")};
   return city;
 }
 
 CityConfig chicago_city() {
   CityConfig city;
   city.time_zone = "America/Chicago";
-  city.districts = kChicago + "chicago_community_areas.geojson";
+  city.districts = chicago_file("chicago_community_areas.geojson");
   city.district_name_property = "area_numbe";
-  city.sensitive_sites = {kChicago + "chicago_public_schools_2011.geojson"};
+  city.sensitive_sites = {chicago_file("chicago_public_schools_2011.geojson")};
   return city;
 }
 
 const Enricher& chicago() {
-  static const std::unique_ptr<Enricher> kEnricher = Enricher::build(chicago_city(), CellsConfig{});
-  return *kEnricher;
+  static const std::unique_ptr<Enricher> enricher = Enricher::build(chicago_city(), CellsConfig{});
+  return *enricher;
 }
 
 /// The ConfigError message of building with `city`, or "" when it builds.
@@ -142,7 +146,7 @@ TEST(EnricherDistricts, NameProperty) {
             (std::vector<std::string>{"A", "B", "C", "D"}));
   city.district_name_property = "nope";
   EXPECT_THAT(build_error(city),
-              HasSubstr(kGeo + "districts.geojson: features[0]: no property \"nope\""));
+              HasSubstr(geo_file("districts.geojson: features[0]: no property \"nope\"")));
 }
 
 TEST(EnricherDistricts, NoDistrictsConfigured) {
@@ -157,9 +161,9 @@ TEST(EnricherDistricts, NoDistrictsConfigured) {
 /// Oracle for the Chicago districts: one S2Polygon per feature (all valid in this file), in feature
 /// order.
 const std::vector<std::unique_ptr<S2Polygon>>& chicago_polygons() {
-  static const auto kPolygons = [] {
+  static const auto polygons = [] {
     std::vector<std::unique_ptr<S2Polygon>> polygons;
-    for (const auto& f : geojson::read_features(kChicago + "chicago_community_areas.geojson")) {
+    for (const auto& f : geojson::read_features(chicago_file("chicago_community_areas.geojson"))) {
       std::vector<std::unique_ptr<S2Loop>> loops;
       for (const auto& poly : f.geometry.polygons) {
         for (const auto& ring : poly.rings) {
@@ -180,7 +184,7 @@ const std::vector<std::unique_ptr<S2Polygon>>& chicago_polygons() {
     }
     return polygons;
   }();
-  return kPolygons;
+  return polygons;
 }
 
 TEST(EnricherDistricts, ChicagoMatchesS2PolygonContains) {
@@ -205,8 +209,8 @@ TEST(EnricherDistricts, ChicagoMatchesS2PolygonContains) {
 }
 
 TEST(EnricherDistricts, ChicagoAgreesWithCsvCommunityArea) {
-  std::ifstream in(kChicago + "chicago_crimes_2019H1.csv");
-  ASSERT_TRUE(in) << "missing " << kChicago << "chicago_crimes_2019H1.csv";
+  std::ifstream in(chicago_file("chicago_crimes_2019H1.csv"));
+  ASSERT_TRUE(in) << "missing " << chicago_file("chicago_crimes_2019H1.csv");
   std::string line;
   std::getline(in, line);
   const auto& names = chicago().district_names();
@@ -344,30 +348,30 @@ TEST(EnricherSites, BoundsExtendTheTable) {
 
 TEST(EnricherErrors, NameTheFile) {
   CityConfig city;
-  city.districts = kGeo + "missing.geojson";
-  EXPECT_EQ(build_error(city), kGeo + "missing.geojson: no such file");
+  city.districts = geo_file("missing.geojson");
+  EXPECT_EQ(build_error(city), geo_file("missing.geojson: no such file"));
 
-  city.districts = kGeo + "not_json.geojson";
-  EXPECT_THAT(build_error(city), HasSubstr(kGeo + "not_json.geojson: not valid JSON"));
+  city.districts = geo_file("not_json.geojson");
+  EXPECT_THAT(build_error(city), HasSubstr(geo_file("not_json.geojson: not valid JSON")));
 
-  city.districts = kGeo + "line_district.geojson";
-  EXPECT_EQ(build_error(city), kGeo +
-                                   "line_district.geojson: features[1]: geometry is LineString, "
-                                   "expected Polygon or MultiPolygon");
+  city.districts = geo_file("line_district.geojson");
+  EXPECT_EQ(build_error(city),
+            geo_file("line_district.geojson: features[1]: geometry is LineString, "
+                     "expected Polygon or MultiPolygon"));
 
   city.districts = "";
-  city.sensitive_sites = {kGeo + "schools.geojson", kGeo + "bad_latitude.geojson"};
-  EXPECT_EQ(build_error(city), kGeo +
-                                   "bad_latitude.geojson: features[0].geometry.coordinates: "
-                                   "latitude 200 is outside [-90, 90]");
+  city.sensitive_sites = {geo_file("schools.geojson"), geo_file("bad_latitude.geojson")};
+  EXPECT_EQ(build_error(city), geo_file("bad_latitude.geojson: features[0].geometry.coordinates: "
+                                        "latitude 200 is outside [-90, 90]"));
 
-  city.sensitive_sites = {kGeo + "districts.geojson"};
+  city.sensitive_sites = {geo_file("districts.geojson")};
   EXPECT_EQ(
       build_error(city),
-      kGeo + "districts.geojson: features[0]: geometry is Polygon, expected Point or MultiPoint");
+      geo_file(
+          "districts.geojson: features[0]: geometry is Polygon, expected Point or MultiPoint"));
 
-  city.sensitive_sites = {kGeo + "nowhere.geojson"};
-  EXPECT_EQ(build_error(city), kGeo + "nowhere.geojson: no such file");
+  city.sensitive_sites = {geo_file("nowhere.geojson")};
+  EXPECT_EQ(build_error(city), geo_file("nowhere.geojson: no such file"));
 }
 
 TEST(EnricherErrors, DegeneratePolygon) {
@@ -381,15 +385,16 @@ TEST(EnricherErrors, DegeneratePolygon) {
 
 TEST(EnricherErrors, InvalidPolygons) {
   CityConfig city;
-  city.districts = kGeo + "bowtie.geojson";
+  city.districts = geo_file("bowtie.geojson");
   EXPECT_THAT(build_error(city),
-              HasSubstr(kGeo + "bowtie.geojson: features[1]: geometry.coordinates[1][0]: "
-                               "invalid ring: Edge 0 crosses edge 2"));
-  city.districts = kGeo + "shared_edge_rings.geojson";
+              HasSubstr(geo_file(
+                  "bowtie.geojson: features[1]: geometry.coordinates[1][0]: ") "invalid ring: Edge "
+                                                                               "0 crosses edge 2"));
+  city.districts = geo_file("shared_edge_rings.geojson");
   EXPECT_THAT(build_error(city),
-              HasSubstr(kGeo + "shared_edge_rings.geojson: features[0]: invalid polygon: "));
+              HasSubstr(geo_file("shared_edge_rings.geojson: features[0]: invalid polygon: ")));
   // Found by fuzz/geojson_fuzz.cpp: rings that cross and share edges made libs2 abort.
-  city.districts = kGeo + "fuzz_crossing_rings.geojson";
+  city.districts = geo_file("fuzz_crossing_rings.geojson");
   EXPECT_THAT(build_error(city),
               HasSubstr("fuzz_crossing_rings.geojson: features[0]: geometry.coordinates[1]: "
                         "invalid ring: "));

@@ -12,7 +12,9 @@ namespace {
 
 using ::testing::HasSubstr;
 
-const std::string kGeo = SENTINEL_SOURCE_DIR "/tests/data/geo/";
+std::string geo_file(const std::string& name) {
+  return SENTINEL_SOURCE_DIR "/tests/data/geo/" + name;
+}
 
 /// The ConfigError message thrown by parse_features, or "" when it parses.
 std::string parse_error(const std::string& text) {
@@ -25,7 +27,7 @@ std::string parse_error(const std::string& text) {
 }
 
 TEST(GeoJson, ReadsFeatureCollection) {
-  const std::vector<Feature> fs = read_features(kGeo + "districts.geojson");
+  const std::vector<Feature> fs = read_features(geo_file("districts.geojson"));
   ASSERT_EQ(fs.size(), 4u);
   EXPECT_EQ(fs[0].geometry.kind, GeometryKind::kPolygon);
   ASSERT_EQ(fs[0].geometry.polygons.size(), 1u);
@@ -104,19 +106,19 @@ TEST(GeoJson, ErrorsNameTheFileAndThePlace) {
 
 TEST(GeoJson, FileErrors) {
   try {
-    read_features(kGeo + "no_such_file.geojson");
+    read_features(geo_file("no_such_file.geojson"));
     FAIL() << "expected ConfigError";
   } catch (const ConfigError& e) {
-    EXPECT_EQ(std::string(e.what()), kGeo + "no_such_file.geojson: no such file");
+    EXPECT_EQ(std::string(e.what()), geo_file("no_such_file.geojson: no such file"));
   }
   try {
-    read_features(kGeo + "not_json.geojson");
+    read_features(geo_file("not_json.geojson"));
     FAIL() << "expected ConfigError";
   } catch (const ConfigError& e) {
-    EXPECT_THAT(e.what(), HasSubstr(kGeo + "not_json.geojson: not valid JSON: "));
+    EXPECT_THAT(e.what(), HasSubstr(geo_file("not_json.geojson: not valid JSON: ")));
   }
   try {
-    read_features(kGeo);
+    read_features(geo_file(""));
     FAIL() << "expected ConfigError";
   } catch (const ConfigError& e) {
     EXPECT_THAT(e.what(), HasSubstr("is a directory"));
