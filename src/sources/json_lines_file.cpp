@@ -51,7 +51,6 @@ bool JsonLinesFile::refill() {
   }
   const size_t len = tail.size() + got;
   text->resize(len + kJsonPadding, '\0');
-  data_offset_ += 0;  // the tail keeps its offset
   text_ = std::move(text);
   data_ = std::string_view(text_->data(), len);
   return got > 0;
@@ -59,7 +58,7 @@ bool JsonLinesFile::refill() {
 
 bool JsonLinesFile::next(Line& line) {
   for (;;) {
-    const void* nl = std::memchr(data_.data(), '\n', data_.size());
+    const void* nl = data_.empty() ? nullptr : std::memchr(data_.data(), '\n', data_.size());
     if (nl != nullptr) {
       const size_t n = static_cast<size_t>(static_cast<const char*>(nl) - data_.data());
       line.text = data_.substr(0, n);
