@@ -387,9 +387,8 @@ TEST(EnricherErrors, InvalidPolygons) {
   CityConfig city;
   city.districts = geo_file("bowtie.geojson");
   EXPECT_THAT(build_error(city),
-              HasSubstr(geo_file(
-                  "bowtie.geojson: features[1]: geometry.coordinates[1][0]: ") "invalid ring: Edge "
-                                                                               "0 crosses edge 2"));
+              HasSubstr(geo_file("bowtie.geojson: features[1]: geometry.coordinates[1][0]: "
+                                 "invalid ring: Edge 0 crosses edge 2")));
   city.districts = geo_file("shared_edge_rings.geojson");
   EXPECT_THAT(build_error(city),
               HasSubstr(geo_file("shared_edge_rings.geojson: features[0]: invalid polygon: ")));
@@ -600,6 +599,7 @@ TEST(EnricherEnrich, ConcurrentCallersAgree) {
   chicago().enrich_batch(expected, false);
   std::vector<std::vector<Event>> outputs(4, input);
   std::vector<std::thread> threads;
+  threads.reserve(outputs.size());
   for (auto& out : outputs) {
     threads.emplace_back([&out] {
       for (size_t i = 0; i < out.size(); i += 64) {
