@@ -355,14 +355,16 @@ std::optional<cctz::civil_second> parse_csv_date(std::string_view s) {
 }
 
 /// Local wall time -> UTC. Daylight-saving edges are resolved the same way every time:
-/// cctz's `pre` applies the offset in force before the transition, so a time skipped by the
-/// spring-forward gap reads as standard time (2019-03-10 02:30 -> 08:30Z, as if the clock had
-/// not yet moved) and a time repeated by the fall-back overlap is its first occurrence
-/// (daylight time). For an unambiguous time pre, trans and post are equal.
+/// a time skipped by the spring-forward gap (a recording artefact: the clock never showed
+/// it) maps to the transition instant (2019-03-10 02:30 -> 08:00Z), so the converted stream
+/// stays in time order across the gap — with the pre-transition offset it would read 08:30Z
+/// and the next half hour of real incidents would look 30 min late. A time repeated by the
+/// fall-back overlap is its first occurrence (daylight time), cctz's `pre`.
 sentinel::EventTime local_to_utc(const cctz::time_zone& zone, const cctz::civil_second& cs) {
   const cctz::time_zone::civil_lookup lookup = zone.lookup(cs);
+  const auto instant = lookup.kind == cctz::time_zone::civil_lookup::SKIPPED ? lookup.trans : lookup.pre;
   const auto secs =
-      std::chrono::time_point_cast<std::chrono::seconds>(lookup.pre).time_since_epoch().count();
+      std::chrono::time_point_cast<std::chrono::seconds>(instant).time_since_epoch().count();
   return sentinel::event_time_from_ms(static_cast<int64_t>(secs) * 1000);
 }
 

@@ -38,7 +38,7 @@ lines=$(wc -l <"$WORK_DIR/a/crimes.jsonl")
 
 "$PYTHON" - "$CSV" "$WORK_DIR/a/crimes.jsonl" <<'EOF' || fail "crimes.jsonl check"
 import csv, json, re, sys
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 csv_path, jsonl_path = sys.argv[1], sys.argv[2]
@@ -65,7 +65,12 @@ with open(jsonl_path) as f:
         check(e.get("type") == "platform.fir." + slug, "type")
         # PEP 495: fold=0 resolves a skipped time with the pre-transition offset and a
         # repeated one to its first occurrence, the rule citygen documents.
-        local = datetime.strptime(row["Date"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=chicago, fold=0)
+        naive = datetime.strptime(row["Date"], "%Y-%m-%d %H:%M:%S")
+        local = naive.replace(tzinfo=chicago, fold=0)
+        if local.astimezone(timezone.utc).astimezone(chicago).replace(tzinfo=None) != naive:
+            # In the spring-forward gap: citygen maps it to the transition instant, the
+            # first wall-clock time after the gap (xx:00 of the next hour).
+            local = naive.replace(minute=0, second=0, tzinfo=chicago) + timedelta(hours=1)
         want = local.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         check(isinstance(e.get("time"), str) and time_re.match(e["time"]) and e["time"] == want, f"time (want {want})")
         if row["Latitude"] == "":
@@ -298,7 +303,7 @@ import json, sys
 events = [json.loads(l) for l in open(sys.argv[1])]
 assert [e["id"] for e in events] == ["crime-000001", "crime-000004", "crime-000006"], events
 gap, repeated, unknown = events
-assert gap["time"] == "2019-03-10T08:30:00Z", gap["time"]            # skipped hour: pre-transition offset
+assert gap["time"] == "2019-03-10T08:00:00Z", gap["time"]            # skipped hour: the transition instant
 assert gap["data"]["description"] == 'SHOPLIFTING, "RETAIL"', gap["data"]
 assert gap["data"]["location_description"] == 'CTA "L" PLATFORM\nSECOND LINE', gap["data"]
 assert repeated["time"] == "2019-11-03T06:30:00Z", repeated["time"]  # repeated hour: first occurrence

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The demo's data set end to end: citygen's deliberate defects come out of
+# the pipeline exactly as dead letters, late events and duplicates, and the
+# demo command itself runs to completion.
+# Usage: demo_test.sh SENTINEL SOURCE_DIR WORK_DIR
+set -euo pipefail
+bin=$1 src=$2 work=$3
+citygen=$(dirname "$bin")/../../tools/citygen
+rm -rf "$work" && mkdir -p "$work/examples"
+"$citygen" all --crimes "$src/examples/data/chicago/chicago_crimes_2019H1.csv" --out-dir "$work/examples/data/generated" \
+  --seed 42 > "$work/citygen.txt"
+defect() { awk -v k="$1" '$1 == "defect" && $2 == k {print $3}' "$work/citygen.txt"; }
+malformed=$(defect malformed) late=$(defect late) dup=$(defect duplicate)
+[ -n "$late" ] && [ -n "$dup" ] || { echo "FAIL: cannot read citygen's summary"; cat "$work/citygen.txt"; exit 1; }
+cp "$src/examples/demo.yaml" "$work/examples/" && cp -r "$src/examples/data/chicago" "$work/examples/data/"
+"$bin" demo --examples "$work/examples" --out "$work/out" --speed 0 2> "$work/demo.log"
+summary=$(grep '\[replay\] done' "$work/demo.log")
+echo "$summary"
+num() { echo "$summary" | sed -E "s/.* ([0-9]+) $1.*/\1/"; }
+got_dead=$(num "dead letters") got_late=$(num late) got_dup=$(num duplicates)
+# Dead letters: every malformed line, plus the one incident geocoded outside the city.
+[ "$got_dead" -eq $((malformed + 1)) ] || { echo "FAIL: $got_dead dead letters, expected $((malformed + 1))"; exit 1; }
+[ "$got_late" -eq "$late" ] || { echo "FAIL: $got_late late, expected $late"; exit 1; }
+[ "$got_dup" -eq "$dup" ] || { echo "FAIL: $got_dup duplicates, expected $dup"; exit 1; }
+[ "$(wc -l < "$work/out/dead-letter.jsonl")" -eq "$got_dead" ] || { echo "FAIL: dead-letter.jsonl line count"; exit 1; }
+[ -s "$work/out/global.jsonl" ] || { echo "FAIL: no global summary"; exit 1; }
+grep -q '"district":"AUSTIN"' "$work/out/global.jsonl" || { echo "FAIL: global summary without community areas"; exit 1; }
+echo "demo_test: OK ($got_dead dead letters, $got_late late, $got_dup duplicates)"
