@@ -535,20 +535,6 @@ std::vector<ResumePoint> Pipeline::start() {
   return restored.positions;
 }
 
-bool Pipeline::decode(size_t input, std::string_view text, uint64_t line, uint64_t offset, Event& out) {
-  Impl& p = *impl_;
-  p.counters.lines.fetch_add(1, std::memory_order_relaxed);
-  const Status st = p.decoder->decode(text, out);
-  if (!st.ok()) {
-    p.write_dead_letter(input, line, offset, st.error().to_string(), text);
-    return false;
-  }
-  out.where.input = static_cast<InputId>(input);
-  out.where.line = line;
-  out.where.byte_offset = offset;
-  return true;
-}
-
 std::unique_ptr<EventDecoder> Pipeline::make_decoder() const {
   return std::make_unique<EventDecoder>(decoder_options(impl_->config), impl_->sources, impl_->types);
 }

@@ -72,9 +72,6 @@ class Pipeline {
                    std::string_view raw);
   /// Counts a line decoded elsewhere that is about to be accepted.
   void count_line();
-  /// Decodes one input line; a bad one becomes a dead letter and nullopt.
-  /// The event's strings point into `text`, which the caller keeps alive via hold_text().
-  bool decode(size_t input, std::string_view text, uint64_t line, uint64_t offset, Event& out);
   /// Records a line over ingest.max_line_bytes as a dead letter.
   void reject_too_long(size_t input, uint64_t line, uint64_t offset, uint64_t length,
                        std::string_view head);
