@@ -13,6 +13,8 @@
 #include <iostream>
 #include <thread>
 
+#include "alerts/audit_log.h"
+#include "alerts/keys.h"
 #include "core/config.h"
 #include "pipeline/replay.h"
 #include "server/live_service.h"
@@ -146,6 +148,21 @@ int main(int argc, char** argv) {
   dm->add_option("--out", demo_out, "Output directory")->capture_default_str();
   dm->add_option("--speed", demo_speed, "Seconds of event time per second (0: as fast as possible)")->capture_default_str();
 
+  // keys / audit
+  std::string keys_dir;
+  auto* ks = app.add_subcommand("keys", "Key management");
+  ks->require_subcommand(1);
+  auto* ks_gen = ks->add_subcommand("generate", "Make an Ed25519 key pair for the audit log (audit.key, audit.pub)");
+  ks_gen->add_option("--out", keys_dir, "Directory for the key files")->required();
+  std::string audit_file, public_key_path;
+  uint32_t audit_sign_every = 0;
+  auto* au = app.add_subcommand("audit", "Audit log tools");
+  au->require_subcommand(1);
+  auto* au_verify = au->add_subcommand("verify", "Check an audit log's hash chain and signatures; exit 1 naming the first bad record");
+  au_verify->add_option("file", audit_file, "audit.jsonl")->required()->check(CLI::ExistingFile);
+  au_verify->add_option("--public-key", public_key_path, "audit.pub (default: audit.pub next to the log)");
+  au_verify->add_option("--sign-every", audit_sign_every, "The writer's signing cadence; a missing signature where one is due is then an error");
+
   // config
   std::string check_path;
   auto* cf = app.add_subcommand("config", "Configuration tools");
@@ -178,6 +195,25 @@ int main(int argc, char** argv) {
       fmt::print(stderr, "[demo] replaying {} real Chicago incidents (2019 H1) plus synthetic CCTV, sensor and CAD "
                          "streams; outputs in {}\n", "126,218", demo_out);
       return run_replay_command((ex / "demo.yaml").string(), opts, false);
+    }
+    if (ks_gen->parsed()) {
+      const KeyPairPaths paths = generate_keypair(keys_dir);
+      fmt::print("wrote {} (secret, mode 0600) and {}\n", paths.secret_path, paths.public_path);
+      return 0;
+    }
+    if (au_verify->parsed()) {
+      const std::string pub = public_key_path.empty()
+                                  ? (fs::path(audit_file).parent_path() / "audit.pub").string()
+                                  : public_key_path;
+      VerifyOptions vo;
+      vo.sign_every = audit_sign_every;
+      const VerifyResult r = verify_audit_log(audit_file, load_public_key(pub), vo);
+      if (r.ok) {
+        fmt::print("{}: intact ({} records)\n", audit_file, r.records);
+        return 0;
+      }
+      std::cerr << "sentinel: " << audit_file << ": " << r.to_string() << "\n";
+      return 1;
     }
     if (cf_check->parsed()) {
       load_config(check_path);
