@@ -611,6 +611,19 @@ uint64_t Pipeline::ingest_body(size_t input, const std::shared_ptr<const std::st
       text,
       [&](Event& e) {
         p.counters.lines.fetch_add(1, std::memory_order_relaxed);
+        // Live sources are checked against the wall clock: a time far in the
+        // future is a misconfigured clock, and would hold every window open.
+        const EventTime wall = event_time_from_ms(
+            std::chrono::duration_cast<Millis>(std::chrono::system_clock::now().time_since_epoch()).count());
+        if (e.time > wall + p.config.ingest.max_clock_skew) {
+          const std::string reason =
+              "event '" + std::string(e.id) + "' is " + format_duration(Millis(to_ms(e.time) - to_ms(wall))) +
+              " ahead of the wall clock, over ingest.max_clock_skew (" +
+              format_duration(p.config.ingest.max_clock_skew) + ")";
+          rejected.push_back(Rejection{0, 0, "time", reason});
+          p.write_dead_letter(input, 0, 0, "time: " + reason, e.id);
+          return;
+        }
         const uint64_t before = p.counters.events.load(std::memory_order_relaxed);
         accept(input, e, {});
         accepted += p.counters.events.load(std::memory_order_relaxed) - before;

@@ -87,6 +87,15 @@ TEST_F(LiveServiceTest, MalformedEventIs400NamingFieldAndReason) {
   EXPECT_NE(dead.find("confidence"), std::string::npos) << dead;
 }
 
+TEST_F(LiveServiceTest, EventFarInTheFutureIs400ClockSkew) {
+  start(Config{});
+  auto r = post(event("future", "2099-01-01T00:00:00Z"));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find(R"("field":"time")"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("ingest.max_clock_skew"), std::string::npos) << r.body;
+  EXPECT_EQ(post(event("now-ish")).status, 200);
+}
+
 TEST_F(LiveServiceTest, OversizedBodyIs413) {
   Config c;
   c.server.max_body_bytes = 4096;
