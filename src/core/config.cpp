@@ -563,6 +563,11 @@ const std::vector<KeySpec>& schema() {
       int_key("checkpoint.keep", &member<&C::checkpoint, &CheckpointConfig::keep>, 1, 100,
               "Good checkpoints kept on disk."),
 
+      path_key("audit.key", &member<&C::audit, &AuditConfig::key>,
+               "Ed25519 secret key (from `sentinel keys generate`) that signs DIR/audit.jsonl; empty: no audit log."),
+      int_key("audit.sign_every", &member<&C::audit, &AuditConfig::sign_every>, 1, 1000000,
+              "Sign the hash-chain head every N records (1: every record; each signature covers all earlier records)."),
+
       duration_key("latency.budget", &member<&C::latency, &LatencyConfig::budget>, "1ms", "1h",
                    "End-to-end p95 latency budget."),
       duration_key("latency.warn_p95", &member<&C::latency, &LatencyConfig::warn_p95>, "1ms", "1h",

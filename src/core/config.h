@@ -75,6 +75,11 @@ struct CheckpointConfig {
   uint32_t keep = 3;                 ///< good checkpoints kept on disk
 };
 
+struct AuditConfig {
+  std::string key = "";     ///< Ed25519 secret key file ("" = no audit log)
+  uint32_t sign_every = 64; ///< sign the chain head every N records (1 = every record)
+};
+
 struct LatencyConfig {
   Millis budget = Millis(5000);       ///< end-to-end p95 budget
   Millis warn_p95 = Millis(4000);     ///< log + metric past this
@@ -101,6 +106,7 @@ struct Config {
   WatermarkConfig watermark;
   WindowsConfig windows;
   CheckpointConfig checkpoint;
+  AuditConfig audit;
   LatencyConfig latency;
   ServerConfig server;
   LogConfig log;

@@ -12,6 +12,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "alerts/audit_log.h"
+#include "alerts/keys.h"
 #include "core/cloudevents.h"
 #include "core/interner.h"
 #include "core/json_writer.h"
@@ -106,7 +108,18 @@ struct Pipeline::Impl {
   DedupSet dedup;
   std::unique_ptr<ShardedEngine> engine;
   std::unique_ptr<CheckpointStore> store;
-  std::unique_ptr<FileSink> windows_out, dead_out, late_out;
+  std::unique_ptr<FileSink> windows_out, dead_out, late_out, audit_out;
+  std::unique_ptr<AuditWriter> audit;  // when audit.key is set; ingest thread only
+  std::string audit_reasons;
+  std::optional<SecretKey> audit_key;  // loaded at start-up; moved into the writer
+
+  /// Opens DIR/audit.jsonl cut to `length` and the writer that continues its chain.
+  void open_audit(uint64_t length) {
+    audit_out = std::make_unique<FileSink>((fs::path(options.out_dir) / "audit.jsonl").string(), length);
+    AuditOptions ao;
+    ao.sign_every = config.audit.sign_every;
+    audit = std::make_unique<AuditWriter>(*audit_out, std::move(*audit_key), ao);
+  }
   std::function<std::vector<ResumePoint>()> positions;
   std::map<size_t, std::shared_ptr<const std::string>> held;  // current text per input
 
@@ -189,6 +202,20 @@ struct Pipeline::Impl {
     }
   }
 
+  // ---- audit (ingest thread) -----------------------------------------------
+  /// Event time stamped on an audit record that has no event time of its
+  /// own (a dead letter): the input's watermark, or the epoch before any.
+  EventTime audit_time(size_t input) const {
+    const EventTime wm = input < watermarks.source_count() ? watermarks.source_watermark(input) : kMinEventTime;
+    return wm == kMinEventTime ? event_time_from_ms(0) : wm;
+  }
+
+  void audit_record(EventTime ts, AuditDecision decision, std::string_view ref) {
+    if (!audit) return;
+    const Status st = audit->append(ts, decision, ref, audit_reasons);
+    if (!st.ok()) spdlog::error("audit: cannot record {} {}: {}", to_string(decision), ref, st.error().to_string());
+  }
+
   // ---- outputs -----------------------------------------------------------
   void write_dead_letter(size_t input, uint64_t line, uint64_t offset, std::string_view reason,
                          std::string_view raw) {
@@ -203,6 +230,13 @@ struct Pipeline::Impl {
         .end_object();
     dead_out->write_line(scratch);
     counters.dead_letters.fetch_add(1, std::memory_order_relaxed);
+    if (audit) {
+      audit_reasons.clear();
+      JsonWriter r(audit_reasons);
+      r.begin_object().member("input", input_name(input)).member("line", line).member("offset", offset);
+      r.member("reason", reason).end_object();
+      audit_record(audit_time(input), AuditDecision::kDeadLetter, input_name(input) + ":" + std::to_string(line));
+    }
   }
 
   void write_late(size_t input, const Event& e, std::string_view raw) {
@@ -226,6 +260,14 @@ struct Pipeline::Impl {
     w.end_object();
     late_out->write_line(scratch);
     counters.late.fetch_add(1, std::memory_order_relaxed);
+    if (audit) {
+      audit_reasons.clear();
+      JsonWriter r(audit_reasons);
+      r.begin_object().member("source", sources.name(e.source)).member("type", types.name(e.type));
+      r.member("source_watermark", format_rfc3339(wm));
+      r.member("allowed_lateness", format_duration(config.windows.allowed_lateness)).end_object();
+      audit_record(e.time, AuditDecision::kLate, e.id);
+    }
   }
 
   void render_window(const WindowRecord& r, std::string& out) const {
@@ -365,6 +407,11 @@ struct Pipeline::Impl {
     dedup.save(w);
     w.u64(dead_out->flush());
     w.u64(late_out->flush());
+    w.u8(audit ? 1 : 0);
+    if (audit) {
+      w.u64(audit_out->flush());
+      audit->save(w);
+    }
     for (const auto* c : {&counters.lines, &counters.events, &counters.dead_letters, &counters.late,
                           &counters.duplicates}) {
       w.u64(c->load());
@@ -449,6 +496,18 @@ struct Pipeline::Impl {
     if (!watermarks.load(in) || !dedup.load(in)) in.set_fail();
     out.dead_len = in.u64();
     out.late_len = in.u64();
+    const bool had_audit = in.u8() != 0;
+    if (had_audit != audit_key.has_value()) {
+      throw std::runtime_error(file + ": the checkpoint was made " + (had_audit ? "with" : "without") +
+                               " an audit log and this run is configured " + (audit_key ? "with" : "without") +
+                               " one (audit.key); use the same config or another --checkpoint-dir");
+    }
+    if (had_audit) {
+      open_audit(in.u64());
+      if (const Status st = audit->load(in); !st.ok()) {
+        throw std::runtime_error(file + ": audit chain state: " + st.error().to_string());
+      }
+    }
     for (auto* c : {&counters.lines, &counters.events, &counters.dead_letters, &counters.late,
                     &counters.duplicates}) {
       c->store(in.u64());
@@ -466,6 +525,7 @@ Pipeline::Pipeline(const Config& config, PipelineOptions options)
     : impl_(std::make_unique<Impl>(config, std::move(options))) {
   Impl& p = *impl_;
   p.enricher = Enricher::build(config.city, config.cells);
+  if (!config.audit.key.empty()) p.audit_key = load_secret_key(config.audit.key);
   p.decoder = std::make_unique<EventDecoder>(decoder_options(config), p.sources, p.types);
   for (const std::string& name : p.options.inputs) p.watermarks.add_source(name);
   ShardedEngine::Options eo;
@@ -531,6 +591,7 @@ std::vector<ResumePoint> Pipeline::start() {
   p.windows_out = std::make_unique<FileSink>((dir / "windows.jsonl").string(), restored.windows_len);
   p.dead_out = std::make_unique<FileSink>((dir / "dead-letter.jsonl").string(), restored.dead_len);
   p.late_out = std::make_unique<FileSink>((dir / "late.jsonl").string(), restored.late_len);
+  if (p.audit_key && !p.audit) p.open_audit(0);
   p.engine->start();
   return restored.positions;
 }
@@ -569,6 +630,13 @@ void Pipeline::accept(size_t input, Event& e, std::string_view raw) {
   Impl& p = *impl_;
   if (!p.dedup.insert(e.key, e.time)) {
     p.counters.duplicates.fetch_add(1, std::memory_order_relaxed);
+    if (p.audit) {
+      p.audit_reasons.clear();
+      JsonWriter r(p.audit_reasons);
+      r.begin_object().member("source", p.sources.name(e.source)).member("input", p.input_name(input));
+      r.member("line", e.where.line).member("reason", "(source, id) already processed").end_object();
+      p.audit_record(e.time, AuditDecision::kDuplicate, e.id);
+    }
     return;
   }
   if (p.watermarks.is_late(input, e.time)) {
@@ -689,6 +757,10 @@ void Pipeline::finish() {
   p.windows_out->flush();
   p.dead_out->flush();
   p.late_out->flush();
+  if (p.audit) {
+    p.audit->flush();  // signs the last record
+    p.audit_out->flush();
+  }
 }
 
 const PipelineCounters& Pipeline::counters() const { return impl_->counters; }

@@ -8,17 +8,22 @@ set -euo pipefail
 bin=$1 src=$2 work=$3
 rm -rf "$work" && mkdir -p "$work" && cd "$work"
 /usr/bin/python3 "$src/tests/integration/make_stream.py" input.jsonl 400000 11
+"$bin" keys generate --out keys > /dev/null
 cat > config.yaml <<'YAML'
 checkpoint:
   interval: 20ms
   keep: 3
+audit:
+  key: keys/audit.key
+  sign_every: 64
 YAML
 "$bin" replay -q -c config.yaml --shards 2 --input input.jsonl --out ref
-echo "reference: $(wc -l < ref/windows.jsonl) windows, $(wc -l < ref/dead-letter.jsonl) dead letters, $(wc -l < ref/late.jsonl) late"
+echo "reference: $(wc -l < ref/windows.jsonl) windows, $(wc -l < ref/dead-letter.jsonl) dead letters, $(wc -l < ref/late.jsonl) late, $(wc -l < ref/audit.jsonl) audit records"
+"$bin" audit verify ref/audit.jsonl --public-key keys/audit.pub --sign-every 64
 
 same_as_ref() {
   local out=$1 label=$2
-  for f in windows dead-letter late; do
+  for f in windows dead-letter late audit; do
     if ! cmp -s "ref/$f.jsonl" "$out/$f.jsonl"; then
       echo "FAIL $label: $f.jsonl differs from the uninterrupted run"
       cmp "ref/$f.jsonl" "$out/$f.jsonl" || true

@@ -60,6 +60,8 @@ void expect_same(const Config& a, const Config& b) {
   EXPECT_EQ(a.server.threads, b.server.threads);
   EXPECT_EQ(a.server.retry_after.count(), b.server.retry_after.count());
   EXPECT_EQ(a.log.level, b.log.level);
+  EXPECT_EQ(a.audit.key, b.audit.key);
+  EXPECT_EQ(a.audit.sign_every, b.audit.sign_every);
 }
 
 /// The one-line message parse_config throws for `yaml`, or "" when it loads.
@@ -323,7 +325,7 @@ TEST(ConfigErrors, OutOfRange) {
 TEST(ConfigErrors, UnknownKeysAtEveryLevel) {
   EXPECT_EQ(error_of("bogus: 1"),
             "demo.yaml: bogus: unknown key (known sections: city, ingest, cells, pipeline, "
-            "watermark, windows, checkpoint, latency, server, log)");
+            "watermark, windows, checkpoint, audit, latency, server, log)");
   // A leaf written at the top level instead of in its section.
   EXPECT_THAT(error_of("tumbling_size: 5m"),
               StartsWith("demo.yaml: tumbling_size: unknown key (known sections: "));
