@@ -25,7 +25,8 @@ expect_failure "bad.yaml: windows.tumbling_size: expected a duration" "$bin" con
 printf 'windows:\n  bogus: 1\n' > unknown.yaml
 expect_failure "windows.bogus: unknown key" "$bin" config check unknown.yaml
 "$bin" config check "$src/examples/demo.yaml" > /dev/null || fail "demo.yaml does not validate"
-"$bin" config docs | grep -q "windows.allowed_lateness" || fail "config docs"
+"$bin" config docs > reference.md || fail "config docs exited $?"
+grep -q "windows.allowed_lateness" reference.md || fail "config docs lacks windows.allowed_lateness"
 
 printf '{"id":"a","source":"cad","type":"cad.call","time":"2026-03-01T10:00:00Z"}\n' > in.jsonl
 expect_failure "bad.yaml: windows.tumbling_size" "$bin" replay -c bad.yaml --input in.jsonl --out out
