@@ -3,6 +3,9 @@
 #include <concurrentqueue/blockingconcurrentqueue.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <future>
 #include <map>
 #include <thread>
@@ -44,12 +47,18 @@ struct ShardedEngine::Impl {
     int index;
     WindowOperator windows;
     std::vector<std::unique_ptr<BatchStage>> stages;
-    moodycamel::BlockingConcurrentQueue<std::unique_ptr<ShardBatch>> queue;
+    // The shard's input, in exactly the order batches were sent. Not a
+    // moodycamel queue: those are FIFO per producer thread only, and a live
+    // shard is fed from several threads (HTTP handlers, the ticker, stop())
+    // whose batches must stay in marker order. One lock per batch, private
+    // to this shard and its senders.
+    std::mutex queue_mutex;
+    std::condition_variable queue_ready;
+    std::deque<std::unique_ptr<ShardBatch>> queue;  // guarded by queue_mutex
     moodycamel::LightweightSemaphore slots;  // free places in `queue` (backpressure)
     moodycamel::ConcurrentQueue<std::unique_ptr<ShardBatch>> recycled;
     std::unique_ptr<ShardBatch> open;  // being filled by the ingest thread
     std::thread thread;
-    std::atomic<uint64_t> keys{0}, state_bytes{0};
   };
 
   Options options;
@@ -73,14 +82,23 @@ struct ShardedEngine::Impl {
 
   void enqueue(Shard& s, std::unique_ptr<ShardBatch> b) {
     s.slots.wait();
-    s.queue.enqueue(std::move(b));
+    {
+      std::lock_guard lock(s.queue_mutex);
+      s.queue.push_back(std::move(b));
+    }
+    s.queue_ready.notify_one();
   }
 
   void run_shard(Shard& s) {
     std::vector<WindowRecord> records;
     for (;;) {
       std::unique_ptr<ShardBatch> b;
-      s.queue.wait_dequeue(b);
+      {
+        std::unique_lock lock(s.queue_mutex);
+        s.queue_ready.wait(lock, [&s] { return !s.queue.empty(); });
+        b = std::move(s.queue.front());
+        s.queue.pop_front();
+      }
       if (b->kind == BatchKind::kStop) {
         // Sent from this thread, so it arrives after all of this shard's
         // outputs (the queue is FIFO per producer, not across producers).
@@ -120,9 +138,6 @@ struct ShardedEngine::Impl {
         s.windows.save(w);
         out.checkpoint = true;
         out.state = w.take();
-        const auto st = s.windows.stats();
-        s.keys.store(st.tumbling_windows + st.sliding_panes + st.session_keys, std::memory_order_relaxed);
-        s.state_bytes.store(st.state_bytes, std::memory_order_relaxed);
       }
       processed.fetch_add(events.size(), std::memory_order_relaxed);
       outputs.enqueue(std::move(out));
@@ -258,15 +273,6 @@ std::vector<WindowRecord> ShardedEngine::global_summary(EventTime reference) {
     all.insert(all.end(), part.begin(), part.end());
   }
   return all;
-}
-
-ShardedEngine::StateStats ShardedEngine::state_stats() const {
-  StateStats st;
-  for (const auto& s : impl_->shards) {
-    st.keys += s->keys.load(std::memory_order_relaxed);
-    st.state_bytes += s->state_bytes.load(std::memory_order_relaxed);
-  }
-  return st;
 }
 
 void ShardedEngine::stop() {

@@ -107,13 +107,6 @@ class ShardedEngine {
   /// Asks every shard for its part of the global summary at the current
   /// watermark; blocks until all have answered.
   std::vector<WindowRecord> global_summary(EventTime reference);
-  /// Live window-state statistics, summed over shards (approximate; read
-  /// from the shard threads' last published values).
-  struct StateStats {
-    uint64_t keys = 0, state_bytes = 0;
-  };
-  StateStats state_stats() const;
-
   /// Processes everything queued, then stops the shard and merger threads.
   void stop();
 
