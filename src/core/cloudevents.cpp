@@ -671,6 +671,19 @@ void EventDecoder::decode_body(
     return;
   }
   const std::string_view content = body.substr(begin, end - begin);
+  // The body as one object (reported at line 0): a single-line body, or a
+  // pretty-printed one whose lines do not parse on their own.
+  auto decode_whole = [&] {
+    Event ev;
+    const Status st = decode(content, ev);
+    if (st.ok()) {
+      ev.where.line = 0;
+      ev.where.byte_offset = begin;
+      on_event(ev);
+    } else {
+      on_error(0, begin, st.error());
+    }
+  };
 
   if (content.front() == '[') {
     Impl& d = *impl_;
@@ -722,15 +735,7 @@ void EventDecoder::decode_body(
   }
 
   if (content.find('\n') == std::string_view::npos) {
-    Event ev;
-    Status st = decode(content, ev);
-    if (st.ok()) {
-      ev.where.line = 0;
-      ev.where.byte_offset = begin;
-      on_event(ev);
-    } else {
-      on_error(0, begin, st.error());
-    }
+    decode_whole();
     return;
   }
 
@@ -774,15 +779,7 @@ void EventDecoder::decode_body(
     pos = nl + 1;
   }
   if (is_ndjson) return;
-  Event ev;
-  Status st = decode(content, ev);
-  if (st.ok()) {
-    ev.where.line = 0;
-    ev.where.byte_offset = begin;
-    on_event(ev);
-  } else {
-    on_error(0, begin, st.error());
-  }
+  decode_whole();
 }
 
 }  // namespace sentinel
