@@ -29,6 +29,14 @@ for case_dir in "$src"/tests/golden/*/; do
       fi
     done
   done
+  # Pacing by event time (--speed) must not change a byte either.
+  out="$work/$name-paced"
+  "$bin" replay -q -c "$case_dir/config.yaml" --speed 100000 --input "${inputs[@]}" --out "$out" > "$out.log" 2>&1 ||
+    { echo "FAIL $name --speed: replay exited $?"; fail=1; }
+  for f in windows dead-letter late; do
+    sed -i "s#$case_dir/##g" "$out/$f.jsonl"
+    cmp -s "$out/$f.jsonl" "$case_dir/expected/$f.jsonl" || { echo "FAIL $name --speed: $f.jsonl differs"; fail=1; }
+  done
   [ $fail -eq 0 ] && echo "ok   $name"
 done
 exit $fail
