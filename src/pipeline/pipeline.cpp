@@ -621,12 +621,7 @@ void Pipeline::reject_too_long(size_t input, uint64_t line, uint64_t offset, uin
                            head);
 }
 
-void Pipeline::reject(size_t input, uint64_t line, uint64_t offset, const std::string& reason,
-                      std::string_view raw) {
-  impl_->write_dead_letter(input, line, offset, reason, raw);
-}
-
-void Pipeline::accept(size_t input, Event& e, std::string_view raw) {
+Pipeline::Outcome Pipeline::accept(size_t input, Event& e, std::string_view raw) {
   Impl& p = *impl_;
   if (!p.dedup.insert(e.key, e.time)) {
     p.counters.duplicates.fetch_add(1, std::memory_order_relaxed);
@@ -637,11 +632,11 @@ void Pipeline::accept(size_t input, Event& e, std::string_view raw) {
       r.member("line", e.where.line).member("reason", "(source, id) already processed").end_object();
       p.audit_record(e.time, AuditDecision::kDuplicate, e.id);
     }
-    return;
+    return Outcome::kDuplicate;
   }
   if (p.watermarks.is_late(input, e.time)) {
     p.write_late(input, e, raw);
-    return;
+    return Outcome::kLate;
   }
   // One clock read per 32 events: ingest time only needs to be as fine as the
   // latencies it measures (microseconds and up), and the read costs ~2% here.
@@ -659,6 +654,7 @@ void Pipeline::accept(size_t input, Event& e, std::string_view raw) {
   }
   p.engine->push(shard, e);
   p.counters.events.fetch_add(1, std::memory_order_relaxed);
+  return Outcome::kRouted;
 }
 
 void Pipeline::hold_text(size_t input, const std::shared_ptr<const std::string>& text) {
@@ -669,12 +665,13 @@ void Pipeline::hold_text(size_t input, const std::shared_ptr<const std::string>&
   p.engine->hold_text(text);
 }
 
-uint64_t Pipeline::ingest_body(size_t input, const std::shared_ptr<const std::string>& body,
-                               size_t length, std::vector<Pipeline::Rejection>& rejected) {
+Pipeline::BodyResult Pipeline::ingest_body(size_t input, const std::shared_ptr<const std::string>& body,
+                                           size_t length) {
   Impl& p = *impl_;
   hold_text(input, body);
   const std::string_view text(body->data(), length);
-  uint64_t accepted = 0;
+  BodyResult result;
+  auto& rejected = result.rejected;
   p.decoder->decode_body(
       text,
       [&](Event& e) {
@@ -692,9 +689,11 @@ uint64_t Pipeline::ingest_body(size_t input, const std::shared_ptr<const std::st
           p.write_dead_letter(input, 0, 0, "time: " + reason, e.id);
           return;
         }
-        const uint64_t before = p.counters.events.load(std::memory_order_relaxed);
-        accept(input, e, {});
-        accepted += p.counters.events.load(std::memory_order_relaxed) - before;
+        switch (accept(input, e, {})) {
+          case Outcome::kRouted: ++result.accepted; break;
+          case Outcome::kDuplicate: ++result.duplicates; break;
+          case Outcome::kLate: ++result.late; break;
+        }
       },
       [&](uint64_t line, uint64_t offset, const Error& error) {
         p.counters.lines.fetch_add(1, std::memory_order_relaxed);
@@ -704,7 +703,7 @@ uint64_t Pipeline::ingest_body(size_t input, const std::shared_ptr<const std::st
         p.write_dead_letter(input, line, offset, error.to_string(), raw.substr(0, raw.find('\n')));
       });
   p.emit(false);
-  return accepted;
+  return result;
 }
 
 void Pipeline::line_done() {

@@ -75,12 +75,10 @@ class Pipeline {
   /// Records a line over ingest.max_line_bytes as a dead letter.
   void reject_too_long(size_t input, uint64_t line, uint64_t offset, uint64_t length,
                        std::string_view head);
-  /// Records a dead letter found elsewhere (an HTTP element, an unreadable body).
-  void reject(size_t input, uint64_t line, uint64_t offset, const std::string& reason,
-              std::string_view raw);
   /// Takes a decoded event: drops duplicates, sends late ones to late.jsonl,
   /// updates watermarks and routes the rest to their shard.
-  void accept(size_t input, Event& event, std::string_view raw);
+  enum class Outcome : uint8_t { kRouted, kDuplicate, kLate };
+  Outcome accept(size_t input, Event& event, std::string_view raw);
   /// One rejected element of a request body.
   struct Rejection {
     uint64_t line = 0;
@@ -91,8 +89,11 @@ class Pipeline {
   /// `input`: every good element is accepted, every bad one recorded as a
   /// dead letter and returned. `body` must end in kJsonPadding spare bytes
   /// beyond `length`. Emits a marker afterwards so the events are processed now.
-  uint64_t ingest_body(size_t input, const std::shared_ptr<const std::string>& body, size_t length,
-                       std::vector<Rejection>& rejected);
+  struct BodyResult {
+    uint64_t accepted = 0, duplicates = 0, late = 0;
+    std::vector<Rejection> rejected;
+  };
+  BodyResult ingest_body(size_t input, const std::shared_ptr<const std::string>& body, size_t length);
   /// The text that `input`'s next events point into (its current chunk or
   /// request body): kept alive until every event pushed from it is processed.
   void hold_text(size_t input, const std::shared_ptr<const std::string>& text);

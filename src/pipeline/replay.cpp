@@ -22,7 +22,6 @@ struct InputCursor {
   bool has_head = false;
   DecodedLine* head = nullptr;
   ResumePoint handled;     // the first line not yet handled
-  bool done = false;
 };
 
 }  // namespace
@@ -62,7 +61,6 @@ ReplaySummary run_replay(const Config& config, const ReplayOptions& options) {
         c.block = c.reader->next();
         c.index = 0;
         if (!c.block) {
-          c.done = true;
           pipeline.finish_input(i);
           return;
         }

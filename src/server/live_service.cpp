@@ -52,11 +52,14 @@ struct LiveService::Impl {
     auto body = std::make_shared<std::string>(std::move(req.body));
     const size_t length = body->size();
     body->resize(length + kJsonPadding, '\0');
-    std::vector<Pipeline::Rejection> rejected;
-    const uint64_t accepted = pipeline->ingest_body(kHttpInput, body, length, rejected);
+    const Pipeline::BodyResult result = pipeline->ingest_body(kHttpInput, body, length);
+    const auto& rejected = result.rejected;
     std::string out;
     JsonWriter w(out);
-    w.begin_object().member("accepted", accepted).member("rejected", static_cast<uint64_t>(rejected.size()));
+    // Duplicates (already processed) and late events (too old for their
+    // windows, kept in late.jsonl) are not errors, but the client is told.
+    w.begin_object().member("accepted", result.accepted).member("duplicates", result.duplicates);
+    w.member("late", result.late).member("rejected", static_cast<uint64_t>(rejected.size()));
     if (!rejected.empty()) {
       w.key("errors").begin_array();
       for (const auto& r : rejected) {

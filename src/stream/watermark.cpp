@@ -32,7 +32,6 @@ void WatermarkTracker::observe(size_t source, EventTime t, ProcTime now) {
 }
 
 void WatermarkTracker::finish(size_t source) { sources_[source].finished = true; }
-void WatermarkTracker::reopen(size_t source) { sources_[source].finished = false; }
 
 EventTime WatermarkTracker::source_watermark(size_t source) const {
   return event_time_from_ms(watermark_of(sources_[source]));

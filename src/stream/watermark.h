@@ -36,8 +36,6 @@ class WatermarkTracker {
   void observe(size_t source, EventTime t, ProcTime now);
   /// Marks a source as finished (end of file): it stops holding the watermark.
   void finish(size_t source);
-  /// Re-opens a source (a file appended to, in live tailing).
-  void reopen(size_t source);
 
   /// Watermark of one source (kMinEventTime before its first event).
   EventTime source_watermark(size_t source) const;

@@ -38,6 +38,9 @@ class LiveServiceTest : public ::testing::Test {
     if (service_) service_->stop();
     fs::remove_all(dir_);
   }
+  net::HttpResponse get(const std::string& target) {
+    return net::http_request("127.0.0.1", service_->port(), "GET", target);
+  }
   net::HttpResponse post(const std::string& body) {
     return net::http_request("127.0.0.1", service_->port(), "POST", "/v1/events", body);
   }
@@ -85,6 +88,35 @@ TEST_F(LiveServiceTest, MalformedEventIs400NamingFieldAndReason) {
   const std::string dead = read("dead-letter.jsonl");
   EXPECT_NE(dead.find(R"("input":"http")"), std::string::npos) << dead;
   EXPECT_NE(dead.find("confidence"), std::string::npos) << dead;
+}
+
+TEST_F(LiveServiceTest, AnswerCountsDuplicatesAndLateEvents) {
+  start(Config{});
+  EXPECT_EQ(post(event("d1", "2026-03-01T22:14:05Z")).status, 200);
+  auto r = post(event("d1", "2026-03-01T22:14:05Z") + "\n" + event("d2", "2026-03-01T21:00:00Z") + "\n");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, R"({"accepted":0,"duplicates":1,"late":1,"rejected":0})");
+  service_->stop();
+  EXPECT_NE(read("late.jsonl").find(R"("id":"d2")"), std::string::npos) << read("late.jsonl");
+}
+
+TEST_F(LiveServiceTest, OperationalEndpoints) {
+  start(Config{});
+  EXPECT_EQ(get("/healthz").status, 200);
+  EXPECT_EQ(get("/readyz").status, 200);
+  EXPECT_EQ(post(event("m1")).status, 200);
+  EXPECT_EQ(post("nope").status, 400);
+  const auto metrics = get("/metrics");
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.content_type.find("text/plain"), std::string::npos);
+  for (const char* series : {"sentinel_events_total 1", "sentinel_dead_letters_total 1",
+                             "sentinel_stage_latency_seconds{stage=\"windows\",shard=\"0\",quantile=\"0.99\"}",
+                             "sentinel_degraded_mode 0", "sentinel_backlog_events"}) {
+    EXPECT_NE(metrics.body.find(series), std::string::npos) << series << "\n" << metrics.body;
+  }
+  const auto global = get("/v1/windows/global");
+  EXPECT_EQ(global.status, 200);
+  EXPECT_NE(global.body.find(R"("category":"cad.call.weapon","count":1)"), std::string::npos) << global.body;
 }
 
 TEST_F(LiveServiceTest, EventFarInTheFutureIs400ClockSkew) {
