@@ -41,6 +41,12 @@ auto& member(Config& c) {
   return (c.*Section).*Member;
 }
 
+/// A member one level deeper ("priority.weights.threat_severity").
+template <auto Section, auto Group, auto Member>
+auto& member3(Config& c) {
+  return ((c.*Section).*Group).*Member;
+}
+
 /// What apply() needs besides the node.
 struct Context {
   fs::path base_dir;
@@ -332,6 +338,24 @@ KeySpec duration_key(std::string path, Field<Millis> get, std::string_view min,
   return k;
 }
 
+/// Shortest text that reads back as the same double ("0.35", "1", "1e-05").
+std::string show_number(double v) { return fmt::format("{}", v); }
+
+KeySpec number_key(std::string path, Field<double> get, double min, double max, std::string doc) {
+  const std::string range = fmt::format("[{}, {}]", show_number(min), show_number(max));
+  KeySpec k = make_key(std::move(path), "number", range, std::move(doc));
+  k.apply = [get, min, max, range](const YAML::Node& node, Config& c, const Context&) -> Reason {
+    if (Reason r = expect_scalar(node, "a number")) return r;
+    const std::optional<double> v = parse_double(node.Scalar());
+    if (!v) return fmt::format("expected a number, got {}", describe(node));
+    if (*v < min || *v > max) return fmt::format("{} is out of range {}", node.Scalar(), range);
+    get(c) = *v;
+    return std::nullopt;
+  };
+  k.show = [get](Config& c) { return show_number(get(c)); };
+  return k;
+}
+
 /// Shared by list keys: each item a non-null scalar, checked by `item`, which
 /// may rewrite it (path resolution).
 Reason parse_list(const YAML::Node& node, std::string_view what, size_t min_items,
@@ -392,6 +416,81 @@ KeySpec path_list_key(std::string path, Field<std::vector<std::string>> get, std
   return k;
 }
 
+Reason type_prefix(const std::string& v);
+Reason rule_name(const std::string& v);
+
+/// `geofences:` is a list of rules, each a mapping with its own keys; the
+/// walker hands the whole list to this one entry, so item keys are checked here.
+KeySpec geofences_key(std::string path, std::string doc) {
+  KeySpec k = make_key(std::move(path), "list of rules",
+                       "each: name, polygons or sites + radius_m, types", std::move(doc));
+  k.apply = [](const YAML::Node& node, Config& c, const Context& ctx) -> Reason {
+    if (!node.IsSequence()) return fmt::format("expected a list of rules, got {}", describe(node));
+    if (node.size() > 64) return fmt::format("{} rules, at most 64", node.size());
+    std::vector<GeofenceRuleConfig> rules;
+    static const std::vector<std::string> kKeys = {"name", "polygons", "sites", "radius_m", "types"};
+    for (size_t i = 0; i < node.size(); ++i) {
+      const YAML::Node item = node[i];
+      const std::string at = fmt::format("item {}", i + 1);
+      if (!item.IsMap()) return fmt::format("{}: expected a mapping, got {}", at, describe(item));
+      GeofenceRuleConfig rule;
+      std::set<std::string> seen;
+      for (const auto& entry : item) {
+        if (!entry.first.IsScalar()) return fmt::format("{}: keys must be plain names", at);
+        const std::string& key = entry.first.Scalar();
+        const YAML::Node& v = entry.second;
+        if (std::find(kKeys.begin(), kKeys.end(), key) == kKeys.end()) {
+          return fmt::format("{}: {}: unknown key (known: {})", at, escaped(key), fmt::join(kKeys, ", "));
+        }
+        if (!seen.insert(key).second) return fmt::format("{}: {}: duplicate key", at, key);
+        if (key == "types") {
+          std::vector<std::string> types;
+          if (Reason r = parse_list(v, "a list of event type prefixes", 0, type_prefix, types)) {
+            return fmt::format("{}: types: {}", at, *r);
+          }
+          rule.types = std::move(types);
+          continue;
+        }
+        if (Reason r = expect_scalar(v, key == "radius_m" ? "a number" : "a string")) {
+          return fmt::format("{}: {}: {}", at, key, *r);
+        }
+        if (key == "name") {
+          if (Reason r = rule_name(v.Scalar())) return fmt::format("{}: name: {}", at, *r);
+          rule.name = v.Scalar();
+        } else if (key == "radius_m") {
+          const std::optional<double> d = parse_double(v.Scalar());
+          if (!d || *d <= 0 || *d > 100'000) {
+            return fmt::format("{}: radius_m: expected metres in (0, 100000], got {}", at, describe(v));
+          }
+          rule.radius_m = *d;
+        } else {
+          std::string resolved;
+          if (Reason r = resolve_file(v.Scalar(), ctx, resolved)) return fmt::format("{}: {}: {}", at, key, *r);
+          (key == "polygons" ? rule.polygons : rule.sites) = resolved;
+        }
+      }
+      if (rule.name.empty()) return fmt::format("{}: name is required", at);
+      for (const auto& other : rules) {
+        if (other.name == rule.name) return fmt::format("{} ({}): the name is used twice", at, rule.name);
+      }
+      if (rule.polygons.empty() == rule.sites.empty()) {
+        return fmt::format("{} ({}): give either polygons or sites (with radius_m)", at, rule.name);
+      }
+      if (!rule.sites.empty() && rule.radius_m <= 0) {
+        return fmt::format("{} ({}): sites needs radius_m", at, rule.name);
+      }
+      if (!rule.polygons.empty() && rule.radius_m > 0) {
+        return fmt::format("{} ({}): radius_m applies to sites, not polygons", at, rule.name);
+      }
+      rules.push_back(std::move(rule));
+    }
+    c.geofences = std::move(rules);
+    return std::nullopt;
+  };
+  k.show = [](Config& c) { return c.geofences.empty() ? std::string("[]") : fmt::format("{} rules", c.geofences.size()); };
+  return k;
+}
+
 /// [min_lat, min_lon, max_lat, max_lon]; the coordinate checks live here
 /// because all four numbers are one key.
 KeySpec bounds_key(std::string path, Field<std::array<double, 4>> get, std::string doc) {
@@ -447,6 +546,24 @@ Reason source_name(const std::string& v) {
   return std::nullopt;
 }
 
+/// An event type or the start of one: "sensor.", "cad.call.weapon".
+Reason type_prefix(const std::string& v) {
+  const bool ok = !v.empty() && v[0] >= 'a' && v[0] <= 'z' && std::all_of(v.begin(), v.end(), [](char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' || ch == '.';
+  });
+  if (!ok) return fmt::format("{} is not an event type prefix (lower-case letters, digits, _, - and .)", shown(v));
+  return std::nullopt;
+}
+
+Reason rule_name(const std::string& v) {
+  const bool ok = !v.empty() && v.size() <= 64 && std::all_of(v.begin(), v.end(), [](char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' ||
+           ch == '-' || ch == '.';
+  });
+  if (!ok) return fmt::format("{} is not a rule name (1-64 letters, digits, _, - and .)", shown(v));
+  return std::nullopt;
+}
+
 Reason host_port(const std::string& v) {
   const size_t colon = v.rfind(':');
   const std::string bad = fmt::format("expected host:port like 127.0.0.1:8080, got {}", shown(v));
@@ -472,6 +589,15 @@ std::string section_doc(std::string_view section) {
       {"watermark", "Event-time progress per source."},
       {"windows", "Event-time windows over the events of each cell."},
       {"checkpoint", "Periodic snapshots of state and source offsets."},
+      {"thresholds", "Gates per alert type (DESIGN.md section 4): the minimum confidence of each."},
+      {"priority", "The priority score: score = sum of weight x term + boost, clipped to 1; bands P0-P3."},
+      {"alerts", "Which event types make which alert candidates (type prefixes)."},
+      {"correlation", "Another source near in space and time corroborates an event."},
+      {"spike", "Spike detection on tumbling counts per cell against a baseline learned online."},
+      {"ml", "Online isolation forest over tumbling-window feature vectors."},
+      {"geofences", "Rules of (polygon or radius around sites) x event types that always alert."},
+      {"dedup", "Alert dedup: one alert per key while it keeps being updated."},
+      {"bias", "Bias check: each district's share of ML-derived alerts against its share of events."},
       {"latency", "End-to-end latency budget and the circuit breaker on enrichment."},
       {"server", "HTTP ingest, REST, WebSocket and /metrics."},
       {"log", "Logging."},
@@ -567,6 +693,117 @@ const std::vector<KeySpec>& schema() {
                "Ed25519 secret key (from `sentinel keys generate`) that signs DIR/audit.jsonl; empty: no audit log."),
       int_key("audit.sign_every", &member<&C::audit, &AuditConfig::sign_every>, 1, 1000000,
               "Sign the hash-chain head every N records (1: every record; each signature covers all earlier records)."),
+
+      number_key("thresholds.ml_anomaly", &member<&C::thresholds, &ThresholdsConfig::ml_anomaly>, 0, 1,
+                 "ML anomaly: below this confidence it is suppressed (audit log only)."),
+      number_key("thresholds.correlation_per_source",
+                 &member<&C::thresholds, &ThresholdsConfig::correlation_per_source>, 0, 1,
+                 "Correlation: a source whose best confidence is below this does not corroborate."),
+      number_key("thresholds.correlation_combined",
+                 &member<&C::thresholds, &ThresholdsConfig::correlation_combined>, 0, 1,
+                 "Correlation: combined confidence 1 - prod(1 - c_i) needed to alert; below it the "
+                 "candidate is suppressed."),
+      number_key("thresholds.spike", &member<&C::thresholds, &ThresholdsConfig::spike>, 0, 1,
+                 "Spike: below this confidence it is a trend_watch, not an alert."),
+
+      number_key("priority.weights.threat_severity",
+                 &member3<&C::priority, &PriorityConfig::weights, &PriorityWeightsConfig::threat_severity>, 0,
+                 1, "Weight of threat_severity (violent/property/other)."),
+      number_key("priority.weights.model_confidence",
+                 &member3<&C::priority, &PriorityConfig::weights, &PriorityWeightsConfig::model_confidence>, 0,
+                 1, "Weight of model_confidence (the alert's confidence)."),
+      number_key("priority.weights.corroboration",
+                 &member3<&C::priority, &PriorityConfig::weights, &PriorityWeightsConfig::corroboration>, 0, 1,
+                 "Weight of corroboration = min(distinct sources - 1, 2) / 2."),
+      number_key("priority.weights.temporal_urgency",
+                 &member3<&C::priority, &PriorityConfig::weights, &PriorityWeightsConfig::temporal_urgency>, 0,
+                 1, "Weight of temporal_urgency = exp(-age / urgency_time_constant)."),
+      number_key("priority.weights.spatial_sensitivity",
+                 &member3<&C::priority, &PriorityConfig::weights, &PriorityWeightsConfig::spatial_sensitivity>,
+                 0, 1, "Weight of spatial_sensitivity (nearness to a sensitive site)."),
+      number_key("priority.boost.corroborated", &member<&C::priority, &PriorityConfig::boost_corroborated>, 0, 1,
+                 "Added to the score when exactly 2 distinct sources agree."),
+      number_key("priority.boost.multi", &member<&C::priority, &PriorityConfig::boost_multi>, 0, 1,
+                 "Added to the score when 3 or more distinct sources agree."),
+      number_key("priority.severity.violent", &member<&C::priority, &PriorityConfig::severity_violent>, 0, 1,
+                 "threat_severity of a violent event."),
+      number_key("priority.severity.property", &member<&C::priority, &PriorityConfig::severity_property>, 0, 1,
+                 "threat_severity of a property event."),
+      number_key("priority.severity.other", &member<&C::priority, &PriorityConfig::severity_other>, 0, 1,
+                 "threat_severity of any other event."),
+      number_key("priority.default_confidence", &member<&C::priority, &PriorityConfig::default_confidence>, 0,
+                 1, "model_confidence of an alert whose events carry no confidence (a bare sensor)."),
+      duration_key("priority.urgency_time_constant",
+                   &member<&C::priority, &PriorityConfig::urgency_time_constant>, "1s", "7d",
+                   "temporal_urgency = exp(-age / this); age = now - event time (now: wall clock live, "
+                   "watermark in replay)."),
+      number_key("priority.site_full_m", &member<&C::priority, &PriorityConfig::site_full_m>, 0, 100'000,
+                 "spatial_sensitivity is 1 within this many metres of a sensitive site ..."),
+      number_key("priority.site_zero_m", &member<&C::priority, &PriorityConfig::site_zero_m>, 0, 100'000,
+                 "... and falls linearly to 0 at this distance."),
+      number_key("priority.bands.p0", &member<&C::priority, &PriorityConfig::band_p0>, 0, 1,
+                 "Lowest score of P0."),
+      number_key("priority.bands.p1", &member<&C::priority, &PriorityConfig::band_p1>, 0, 1,
+                 "Lowest score of P1."),
+      number_key("priority.bands.p2", &member<&C::priority, &PriorityConfig::band_p2>, 0, 1,
+                 "Lowest score of P2; below it P3."),
+
+      string_list_key("alerts.sensor_types", &member<&C::alerts, &AlertsConfig::sensor_types>, 0,
+                      "Type prefixes that always alert (unverified when no other source corroborates).",
+                      type_prefix),
+      string_list_key("alerts.correlation_types", &member<&C::alerts, &AlertsConfig::correlation_types>, 0,
+                      "Type prefixes whose events corroborate each other across sources.", type_prefix),
+
+      number_key("correlation.radius_m", &member<&C::correlation, &CorrelationConfig::radius_m>, 1, 50'000,
+                 "Another source within this many metres corroborates an event."),
+      duration_key("correlation.window", &member<&C::correlation, &CorrelationConfig::window>, "1s", "1d",
+                   "... within this much event time (either way)."),
+
+      bool_key("spike.enabled", &member<&C::spike, &SpikeConfig::enabled>, "Run spike detection."),
+      enum_key("spike.method", &member<&C::spike, &SpikeConfig::method>, {"poisson", "ewma"},
+               "poisson: confidence = 1 - P(X >= count) under the baseline rate; ewma: Phi(z-score)."),
+      number_key("spike.alpha", &member<&C::spike, &SpikeConfig::alpha>, 0.0001, 1,
+                 "EWMA weight of each tumbling window in the baseline (empty windows count as 0)."),
+      duration_key("spike.warmup", &member<&C::spike, &SpikeConfig::warmup>, "0ms", "30d",
+                   "Event time a cell is watched before it may report a spike."),
+      int_key("spike.min_count", &member<&C::spike, &SpikeConfig::min_count>, 1, 1'000'000,
+              "Tumbling counts below this are never spikes."),
+      number_key("spike.min_rate", &member<&C::spike, &SpikeConfig::min_rate>, 0.0001, 1e6,
+                 "Floor of the baseline rate per window (a new cell is not infinitely surprising)."),
+
+      bool_key("ml.enabled", &member<&C::ml, &AnomalyConfig::enabled>, "Run the online isolation forest."),
+      int_key("ml.sample_size", &member<&C::ml, &AnomalyConfig::sample_size>, 2, 1 << 22,
+              "Most recent window vectors the trees are built from."),
+      int_key("ml.rebuild_every", &member<&C::ml, &AnomalyConfig::rebuild_every>, 1, 1 << 22,
+              "New vectors between rebuilds of the trees (and before the first build: warm-up)."),
+      int_key("ml.n_estimators", &member<&C::ml, &AnomalyConfig::n_estimators>, 1, 10'000, "Trees."),
+      int_key("ml.max_samples", &member<&C::ml, &AnomalyConfig::max_samples>, 2, 65'536,
+              "Vectors per tree (sub-sample), as scikit-learn's max_samples."),
+      int_key("ml.seed", &member<&C::ml, &AnomalyConfig::seed>, 0, INT32_MAX,
+              "Seed of the tree builds (deterministic for a given seed and input)."),
+      number_key("ml.candidate_confidence", &member<&C::ml, &AnomalyConfig::candidate_confidence>, 0, 1,
+                 "Above this confidence a window is an anomaly candidate (0.5 = scikit-learn's 'auto' "
+                 "threshold); thresholds.ml_anomaly gates it."),
+      duration_key("ml.budget", &member<&C::ml, &AnomalyConfig::budget>, "0ms", "1h",
+                   "Model time per epoch; windows left when it runs out pass unscored (counted)."),
+
+      geofences_key("geofences",
+                    "Each rule: `name`, `polygons` (GeoJSON of polygons) or `sites` (GeoJSON of points) "
+                    "with `radius_m`, and `types` (event type prefixes; none = all)."),
+
+      duration_key("dedup.window", &member<&C::dedup, &DedupConfig::window>, "1s", "7d",
+                   "A new alert whose key matches an alert last updated within this updates it."),
+      int_key("dedup.max_event_ids", &member<&C::dedup, &DedupConfig::max_event_ids>, 1, 100'000,
+              "Event ids listed per alert (its count goes on past it)."),
+
+      duration_key("bias.window", &member<&C::bias, &BiasConfig::window>, "1h", "30d",
+                   "Sliding span of event time over which shares are compared."),
+      number_key("bias.min_ratio", &member<&C::bias, &BiasConfig::min_ratio>, 0, 1,
+                 "A district whose ML-alert share / event share is below this is flagged."),
+      number_key("bias.max_ratio", &member<&C::bias, &BiasConfig::max_ratio>, 1, 1000,
+                 "... or above this."),
+      int_key("bias.min_alerts", &member<&C::bias, &BiasConfig::min_alerts>, 1, 1'000'000,
+              "ML-derived alerts in the window before any district is judged."),
 
       duration_key("latency.budget", &member<&C::latency, &LatencyConfig::budget>, "1ms", "1h",
                    "End-to-end p95 latency budget."),
@@ -675,6 +912,21 @@ struct Loader {
            fmt::format("windows.sliding_size ({}) must be a multiple of windows.sliding_slide ({})",
                        format_duration(c.windows.sliding_size),
                        format_duration(c.windows.sliding_slide)));
+    }
+    if (!(c.priority.band_p0 > c.priority.band_p1 && c.priority.band_p1 > c.priority.band_p2)) {
+      fail(blame("priority.bands.p1", "priority.bands.p0"),
+           fmt::format("priority.bands must decrease: p0 ({}) > p1 ({}) > p2 ({})", c.priority.band_p0,
+                       c.priority.band_p1, c.priority.band_p2));
+    }
+    if (c.priority.site_full_m >= c.priority.site_zero_m) {
+      fail(blame("priority.site_full_m", "priority.site_zero_m"),
+           fmt::format("priority.site_full_m ({}) must be below priority.site_zero_m ({})", c.priority.site_full_m,
+                       c.priority.site_zero_m));
+    }
+    if (c.ml.max_samples > c.ml.sample_size) {
+      fail(blame("ml.max_samples", "ml.sample_size"),
+           fmt::format("ml.max_samples ({}) must not exceed ml.sample_size ({})", c.ml.max_samples,
+                       c.ml.sample_size));
     }
     if (c.latency.warn_p95 >= c.latency.breaker_p95) {
       fail(
@@ -793,7 +1045,7 @@ std::string config_reference_markdown() {
     out += "| key | type | default | range | meaning |\n";
     out += "|---|---|---|---|---|\n";
     for (const KeySpec& k : schema()) {
-      if (k.path.compare(0, section.size() + 1, section + ".") != 0) continue;
+      if (k.path != section && k.path.compare(0, section.size() + 1, section + ".") != 0) continue;
       out += fmt::format("| `{}` | {} | `{}` | {} | {} |\n", k.path, k.type,
                          escape_cell(k.show(defaults)), escape_cell(k.range), escape_cell(k.doc));
     }

@@ -80,6 +80,93 @@ struct AuditConfig {
   uint32_t sign_every = 64; ///< sign the chain head every N records (1 = every record)
 };
 
+/// Gates per alert type (DESIGN.md section 4): the minimum confidence of each.
+struct ThresholdsConfig {
+  double ml_anomaly = 0.70;              ///< below: suppressed, audit only
+  double correlation_per_source = 0.60;  ///< a source below it does not corroborate
+  double correlation_combined = 0.70;    ///< 1 - prod(1 - c_i) over corroborating sources
+  double spike = 0.65;                   ///< below: trend_watch instead of alert
+};
+
+struct PriorityWeightsConfig {
+  double threat_severity = 0.35;
+  double model_confidence = 0.25;
+  double corroboration = 0.20;
+  double temporal_urgency = 0.10;
+  double spatial_sensitivity = 0.10;
+};
+
+/// The priority score of DESIGN.md section 4: weights, boosts, term inputs, bands.
+struct PriorityConfig {
+  PriorityWeightsConfig weights;
+  double boost_corroborated = 0.15;  ///< 2 distinct sources
+  double boost_multi = 0.25;         ///< 3 or more distinct sources
+  double severity_violent = 1.0;
+  double severity_property = 0.6;
+  double severity_other = 0.3;
+  double default_confidence = 0.5;   ///< model_confidence of an alert without a confidence
+  Millis urgency_time_constant = Millis(15 * 60'000);  ///< temporal_urgency = exp(-age / this)
+  double site_full_m = 200;   ///< spatial_sensitivity 1 within this distance of a sensitive site
+  double site_zero_m = 1000;  ///< ... falling linearly to 0 at this distance
+  double band_p0 = 0.85;      ///< score >= band_p0: P0
+  double band_p1 = 0.65;
+  double band_p2 = 0.40;      ///< below band_p2: P3
+};
+
+/// Which event types make which alert candidates (type prefixes: "sensor."
+/// matches every sensor type, "cctv.crowd" that type and its subtypes).
+struct AlertsConfig {
+  std::vector<std::string> sensor_types = {"sensor.gunshot", "sensor.panic"};  ///< always alert
+  std::vector<std::string> correlation_types = {"cad.call.", "cctv.crowd", "sensor."};
+};
+
+struct CorrelationConfig {
+  double radius_m = 500;                   ///< another source within this distance corroborates
+  Millis window = Millis(15 * 60'000);     ///< ... and within this much event time
+};
+
+struct SpikeConfig {
+  bool enabled = true;
+  std::string method = "poisson";          ///< "poisson" (tail probability) or "ewma" (z-score)
+  double alpha = 0.05;                     ///< EWMA weight of each tumbling window (empty ones too)
+  Millis warmup = Millis(2 * 3600'000);    ///< event time a key is watched before it may report
+  uint32_t min_count = 3;                  ///< smaller counts are never spikes
+  double min_rate = 0.1;                   ///< floor of the baseline rate per window
+};
+
+/// Online isolation forest over tumbling-window feature vectors.
+struct AnomalyConfig {
+  bool enabled = true;
+  uint32_t sample_size = 2048;     ///< most recent vectors the trees are built from
+  uint32_t rebuild_every = 1024;   ///< new vectors between rebuilds (and before the first)
+  uint32_t n_estimators = 100;
+  uint32_t max_samples = 256;
+  uint32_t seed = 42;
+  double candidate_confidence = 0.5;  ///< above: an anomaly, gated by thresholds.ml_anomaly
+  Millis budget = Millis(50);         ///< model time per epoch; past it windows pass unscored
+};
+
+/// A geofence rule: an area (polygons, or a radius around sites) x event types.
+struct GeofenceRuleConfig {
+  std::string name;
+  std::string polygons;            ///< GeoJSON file of (Multi)Polygons, or ""
+  std::string sites;               ///< GeoJSON file of Points for a radius rule, or ""
+  double radius_m = 0;             ///< radius around each site (sites rules)
+  std::vector<std::string> types;  ///< event type prefixes; empty = every type
+};
+
+struct DedupConfig {
+  Millis window = Millis(15 * 60'000);  ///< an alert last updated within this absorbs a match
+  uint32_t max_event_ids = 100;         ///< event ids kept per alert (count goes on)
+};
+
+struct BiasConfig {
+  Millis window = Millis(24 * 3600'000);
+  double min_ratio = 0.8;   ///< four-fifths rule
+  double max_ratio = 1.25;
+  uint32_t min_alerts = 20; ///< ML-derived alerts in the window before any district is judged
+};
+
 struct LatencyConfig {
   Millis budget = Millis(5000);       ///< end-to-end p95 budget
   Millis warn_p95 = Millis(4000);     ///< log + metric past this
@@ -107,6 +194,15 @@ struct Config {
   WindowsConfig windows;
   CheckpointConfig checkpoint;
   AuditConfig audit;
+  ThresholdsConfig thresholds;
+  PriorityConfig priority;
+  AlertsConfig alerts;
+  CorrelationConfig correlation;
+  SpikeConfig spike;
+  AnomalyConfig ml;
+  std::vector<GeofenceRuleConfig> geofences;
+  DedupConfig dedup;
+  BiasConfig bias;
   LatencyConfig latency;
   ServerConfig server;
   LogConfig log;

@@ -62,6 +62,59 @@ void expect_same(const Config& a, const Config& b) {
   EXPECT_EQ(a.log.level, b.log.level);
   EXPECT_EQ(a.audit.key, b.audit.key);
   EXPECT_EQ(a.audit.sign_every, b.audit.sign_every);
+  EXPECT_EQ(a.thresholds.ml_anomaly, b.thresholds.ml_anomaly);
+  EXPECT_EQ(a.thresholds.correlation_per_source, b.thresholds.correlation_per_source);
+  EXPECT_EQ(a.thresholds.correlation_combined, b.thresholds.correlation_combined);
+  EXPECT_EQ(a.thresholds.spike, b.thresholds.spike);
+  EXPECT_EQ(a.priority.weights.threat_severity, b.priority.weights.threat_severity);
+  EXPECT_EQ(a.priority.weights.model_confidence, b.priority.weights.model_confidence);
+  EXPECT_EQ(a.priority.weights.corroboration, b.priority.weights.corroboration);
+  EXPECT_EQ(a.priority.weights.temporal_urgency, b.priority.weights.temporal_urgency);
+  EXPECT_EQ(a.priority.weights.spatial_sensitivity, b.priority.weights.spatial_sensitivity);
+  EXPECT_EQ(a.priority.boost_corroborated, b.priority.boost_corroborated);
+  EXPECT_EQ(a.priority.boost_multi, b.priority.boost_multi);
+  EXPECT_EQ(a.priority.severity_violent, b.priority.severity_violent);
+  EXPECT_EQ(a.priority.severity_property, b.priority.severity_property);
+  EXPECT_EQ(a.priority.severity_other, b.priority.severity_other);
+  EXPECT_EQ(a.priority.default_confidence, b.priority.default_confidence);
+  EXPECT_EQ(a.priority.urgency_time_constant.count(), b.priority.urgency_time_constant.count());
+  EXPECT_EQ(a.priority.site_full_m, b.priority.site_full_m);
+  EXPECT_EQ(a.priority.site_zero_m, b.priority.site_zero_m);
+  EXPECT_EQ(a.priority.band_p0, b.priority.band_p0);
+  EXPECT_EQ(a.priority.band_p1, b.priority.band_p1);
+  EXPECT_EQ(a.priority.band_p2, b.priority.band_p2);
+  EXPECT_EQ(a.alerts.sensor_types, b.alerts.sensor_types);
+  EXPECT_EQ(a.alerts.correlation_types, b.alerts.correlation_types);
+  EXPECT_EQ(a.correlation.radius_m, b.correlation.radius_m);
+  EXPECT_EQ(a.correlation.window.count(), b.correlation.window.count());
+  EXPECT_EQ(a.spike.enabled, b.spike.enabled);
+  EXPECT_EQ(a.spike.method, b.spike.method);
+  EXPECT_EQ(a.spike.alpha, b.spike.alpha);
+  EXPECT_EQ(a.spike.warmup.count(), b.spike.warmup.count());
+  EXPECT_EQ(a.spike.min_count, b.spike.min_count);
+  EXPECT_EQ(a.spike.min_rate, b.spike.min_rate);
+  EXPECT_EQ(a.ml.enabled, b.ml.enabled);
+  EXPECT_EQ(a.ml.sample_size, b.ml.sample_size);
+  EXPECT_EQ(a.ml.rebuild_every, b.ml.rebuild_every);
+  EXPECT_EQ(a.ml.n_estimators, b.ml.n_estimators);
+  EXPECT_EQ(a.ml.max_samples, b.ml.max_samples);
+  EXPECT_EQ(a.ml.seed, b.ml.seed);
+  EXPECT_EQ(a.ml.candidate_confidence, b.ml.candidate_confidence);
+  EXPECT_EQ(a.ml.budget.count(), b.ml.budget.count());
+  ASSERT_EQ(a.geofences.size(), b.geofences.size());
+  for (size_t i = 0; i < a.geofences.size(); ++i) {
+    EXPECT_EQ(a.geofences[i].name, b.geofences[i].name);
+    EXPECT_EQ(a.geofences[i].polygons, b.geofences[i].polygons);
+    EXPECT_EQ(a.geofences[i].sites, b.geofences[i].sites);
+    EXPECT_EQ(a.geofences[i].radius_m, b.geofences[i].radius_m);
+    EXPECT_EQ(a.geofences[i].types, b.geofences[i].types);
+  }
+  EXPECT_EQ(a.dedup.window.count(), b.dedup.window.count());
+  EXPECT_EQ(a.dedup.max_event_ids, b.dedup.max_event_ids);
+  EXPECT_EQ(a.bias.window.count(), b.bias.window.count());
+  EXPECT_EQ(a.bias.min_ratio, b.bias.min_ratio);
+  EXPECT_EQ(a.bias.max_ratio, b.bias.max_ratio);
+  EXPECT_EQ(a.bias.min_alerts, b.bias.min_alerts);
 }
 
 /// The one-line message parse_config throws for `yaml`, or "" when it loads.
@@ -325,7 +378,8 @@ TEST(ConfigErrors, OutOfRange) {
 TEST(ConfigErrors, UnknownKeysAtEveryLevel) {
   EXPECT_EQ(error_of("bogus: 1"),
             "demo.yaml: bogus: unknown key (known sections: city, ingest, cells, pipeline, "
-            "watermark, windows, checkpoint, audit, latency, server, log)");
+            "watermark, windows, checkpoint, audit, thresholds, priority, alerts, correlation, spike, ml, "
+            "geofences, dedup, bias, latency, server, log)");
   // A leaf written at the top level instead of in its section.
   EXPECT_THAT(error_of("tumbling_size: 5m"),
               StartsWith("demo.yaml: tumbling_size: unknown key (known sections: "));
@@ -580,6 +634,59 @@ TEST(ConfigDocs, ReferenceShowsDefaultsFromTheStruct) {
   EXPECT_THAT(md, HasSubstr("| `city.time_zone` | string | `\"UTC\"` |"));
   EXPECT_THAT(md, HasSubstr("| `ingest.sources` | list of strings | `[cctv, sensor, cad, "
                             "platform, network, osint]` |"));
+}
+
+
+TEST(ConfigAlerts, ParsesNumbersNestedKeysAndGeofences) {
+  const fs::path dir = fs::temp_directory_path() / "sentinel_config_geofences";
+  fs::create_directories(dir);
+  write_file(dir / "schools.geojson", R"({"type":"FeatureCollection","features":[]})");
+  const Config c = parse_config(R"(
+priority:
+  weights: {threat_severity: 0.5, corroboration: 0.1}
+  bands: {p0: 0.9, p1: 0.7, p2: 0.3}
+thresholds: {ml_anomaly: 0.8}
+geofences:
+  - name: schools-200m
+    sites: schools.geojson
+    radius_m: 200
+    types: [sensor., cad.call.weapon]
+)",
+                                "demo.yaml", dir.string());
+  EXPECT_EQ(c.priority.weights.threat_severity, 0.5);
+  EXPECT_EQ(c.priority.weights.corroboration, 0.1);
+  EXPECT_EQ(c.priority.weights.model_confidence, 0.25);
+  EXPECT_EQ(c.priority.band_p0, 0.9);
+  EXPECT_EQ(c.thresholds.ml_anomaly, 0.8);
+  ASSERT_EQ(c.geofences.size(), 1u);
+  EXPECT_EQ(c.geofences[0].name, "schools-200m");
+  EXPECT_EQ(fs::path(c.geofences[0].sites), (dir / "schools.geojson").lexically_normal());
+  EXPECT_EQ(c.geofences[0].radius_m, 200);
+  EXPECT_EQ(c.geofences[0].types, (std::vector<std::string>{"sensor.", "cad.call.weapon"}));
+}
+
+TEST(ConfigAlerts, NamesTheBadKey) {
+  EXPECT_EQ(error_of("thresholds: {spike: 1.5}"), "demo.yaml: thresholds.spike: 1.5 is out of range [0, 1]");
+  EXPECT_EQ(error_of("priority: {weights: {bogus: 1}}"),
+            "demo.yaml: priority.weights.bogus: unknown key (known under priority.weights: threat_severity, "
+            "model_confidence, corroboration, temporal_urgency, spatial_sensitivity)");
+  EXPECT_EQ(error_of("priority: {bands: {p1: 0.9}}"),
+            "demo.yaml: priority.bands.p1: priority.bands must decrease: p0 (0.85) > p1 (0.9) > p2 (0.4)");
+  EXPECT_EQ(error_of("spike: {method: median}"),
+            "demo.yaml: spike.method: expected one of poisson, ewma, got 'median'");
+  EXPECT_EQ(error_of("geofences: {a: 1}"), "demo.yaml: geofences: expected a list of rules, got a mapping");
+  EXPECT_EQ(error_of("geofences: [{name: x}]"),
+            "demo.yaml: geofences: item 1 (x): give either polygons or sites (with radius_m)");
+  EXPECT_EQ(error_of("geofences: [{name: x, radius: 5}]"),
+            "demo.yaml: geofences: item 1: radius: unknown key (known: name, polygons, sites, radius_m, types)");
+  EXPECT_EQ(error_of("geofences: [{name: x, sites: nowhere.geojson, radius_m: 5}]").rfind(
+                "demo.yaml: geofences: item 1: sites: file not found: ", 0),
+            0u);
+  EXPECT_EQ(error_of("geofences: [{name: x, types: [Bad]}]"),
+            "demo.yaml: geofences: item 1: types: item 1: 'Bad' is not an event type prefix (lower-case letters, "
+            "digits, _, - and .)");
+  EXPECT_EQ(error_of("alerts: {sensor_types: [sensor.gunshot, sensor.gunshot]}"),
+            "demo.yaml: alerts.sensor_types: item 2: 'sensor.gunshot' is listed twice");
 }
 
 }  // namespace
