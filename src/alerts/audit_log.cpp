@@ -80,6 +80,8 @@ std::string_view to_string(AuditDecision d) {
       return "late";
     case AuditDecision::kDeadLetter:
       return "dead_letter";
+    case AuditDecision::kBiasReview:
+      return "bias_review";
   }
   return "unknown";
 }
@@ -88,7 +90,7 @@ std::optional<AuditDecision> parse_audit_decision(std::string_view s) {
   for (const AuditDecision d :
        {AuditDecision::kAlert, AuditDecision::kUpdate, AuditDecision::kSuppressed,
         AuditDecision::kTrendWatch, AuditDecision::kDuplicate, AuditDecision::kLate,
-        AuditDecision::kDeadLetter}) {
+        AuditDecision::kDeadLetter, AuditDecision::kBiasReview}) {
     if (to_string(d) == s) return d;
   }
   return std::nullopt;

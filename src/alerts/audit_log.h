@@ -60,10 +60,11 @@ enum class AuditDecision : uint8_t {
   kTrendWatch,
   kDuplicate,
   kLate,
-  kDeadLetter
+  kDeadLetter,
+  kBiasReview  ///< a district's ML-derived alerts flagged for bias review, or released
 };
 
-/// "alert", "update", "suppressed", "trend_watch", "duplicate", "late", "dead_letter".
+/// "alert", "update", "suppressed", "trend_watch", "duplicate", "late", "dead_letter", "bias_review".
 std::string_view to_string(AuditDecision d);
 std::optional<AuditDecision> parse_audit_decision(std::string_view s);
 

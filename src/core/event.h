@@ -66,6 +66,13 @@ struct Event {
   bool has_confidence = false;
   bool has_severity = false;
   Provenance where;
+  /// Order of acceptance over the whole run (kept across checkpoints): what
+  /// the alert stages sort by, so their decisions never depend on shard timing.
+  uint64_t seq = 0;
+  /// Its source's watermark when it was read: "now" for the priority score
+  /// of the alerts it raises in replay (DESIGN.md section 4), per event so
+  /// it does not depend on how lines fall into batches.
+  EventTime read_watermark = kMinEventTime;
   Enrichment enrich;
 };
 

@@ -628,6 +628,11 @@ std::string Enricher::cell_token(uint64_t cell_id) {
   return S2CellId(cell_id).ToToken();
 }
 
+Enricher::LatLon Enricher::cell_center(uint64_t cell_id) {
+  const S2LatLng c = S2CellId(cell_id).ToLatLng();
+  return LatLon{c.lat().degrees(), c.lng().degrees()};
+}
+
 Enricher::Stats Enricher::stats() const {
   Stats s;
   s.district_cells = impl_->districts.table_cells();

@@ -84,6 +84,11 @@ class Enricher {
   uint64_t coarse_cell(double lat, double lon) const;
   /// S2CellId::ToToken of a cell id, for output ("X" for 0).
   static std::string cell_token(uint64_t cell_id);
+  struct LatLon {
+    double lat = 0, lon = 0;
+  };
+  /// The centre of a cell (where a window-derived alert is placed).
+  static LatLon cell_center(uint64_t cell_id);
 
   /// Sizes of the internal lookup tables, for logs and benchmarks.
   struct Stats {

@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "stream/bytes.h"
+
 namespace sentinel::detect {
 
 namespace {
@@ -504,6 +506,107 @@ void OnlineIsolationForest::rebuild() {
   forest_ = IsolationForest::fit(sample, d, fit_options);
   ++rebuild_count_;
   since_build_ = 0;
+}
+
+void IsolationForest::save(ByteWriter& out) const {
+  out.u64(n_features_);
+  out.u32(static_cast<uint32_t>(max_samples_));
+  out.f64(denominator_);
+  out.u64(nodes_.size());
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    out.raw(&nodes_[i].threshold, sizeof(float));
+    out.u16(nodes_[i].feature);
+    out.u16(nodes_[i].right);
+    out.f64(leaf_terms_[i]);
+  }
+  out.u64(tree_offsets_.size());
+  for (size_t t = 0; t < tree_offsets_.size(); ++t) {
+    out.u32(tree_offsets_[t]);
+    out.u32(static_cast<uint32_t>(tree_depths_[t]));
+  }
+}
+
+std::optional<IsolationForest> IsolationForest::load(ByteReader& in) {
+  IsolationForest f;
+  f.n_features_ = in.u64();
+  f.max_samples_ = static_cast<int>(in.u32());
+  f.denominator_ = in.f64();
+  const uint64_t n = in.count(sizeof(float) + 4 + 8);
+  if (in.fail() || f.n_features_ == 0 || f.n_features_ > kMaxFeatures || f.max_samples_ <= 0) return std::nullopt;
+  f.nodes_.resize(n);
+  f.leaf_terms_.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    in.raw(&f.nodes_[i].threshold, sizeof(float));
+    f.nodes_[i].feature = in.u16();
+    f.nodes_[i].right = in.u16();
+    f.leaf_terms_[i] = in.f64();
+  }
+  const uint64_t trees = in.count(8);
+  if (in.fail() || trees == 0) return std::nullopt;
+  f.tree_offsets_.resize(trees);
+  f.tree_depths_.resize(trees);
+  for (size_t t = 0; t < trees; ++t) {
+    f.tree_offsets_[t] = in.u32();
+    f.tree_depths_[t] = static_cast<int32_t>(in.u32());
+  }
+  if (in.fail()) return std::nullopt;
+  // Every walk must stay inside its own tree: roots increase, right offsets
+  // point inside the tree, features exist, depths bound the walk.
+  for (size_t t = 0; t < trees; ++t) {
+    const size_t begin = f.tree_offsets_[t];
+    const size_t end = t + 1 < trees ? f.tree_offsets_[t + 1] : n;
+    if (begin >= end || end > n || end - begin > kMaxTreeNodes || f.tree_depths_[t] < 0 ||
+        static_cast<size_t>(f.tree_depths_[t]) >= end - begin + 1) {
+      return std::nullopt;
+    }
+    for (size_t i = begin; i < end; ++i) {
+      const Node& node = f.nodes_[i];
+      const bool leaf = node.threshold == -std::numeric_limits<float>::infinity();
+      if (node.feature >= f.n_features_ || begin + node.right >= end) return std::nullopt;
+      if (!leaf && (i + 1 >= end || begin + node.right <= i)) return std::nullopt;
+      if (!std::isfinite(f.leaf_terms_[i])) return std::nullopt;
+    }
+  }
+  if (!(f.denominator_ > 0) || !std::isfinite(f.denominator_)) return std::nullopt;
+  return f;
+}
+
+void OnlineIsolationForest::save(ByteWriter& out) const {
+  out.u64(options_.n_features);
+  out.u64(options_.sample_size);
+  out.u64(ring_next_);
+  out.u64(ring_filled_);
+  out.u64(observed_);
+  out.u64(since_build_);
+  out.u64(rebuild_count_);
+  out.raw(ring_.data(), ring_filled_ * options_.n_features * sizeof(float));
+  out.u8(forest_ ? 1 : 0);
+  if (forest_) forest_->save(out);
+}
+
+bool OnlineIsolationForest::load(ByteReader& in) {
+  if (in.u64() != options_.n_features || in.u64() != options_.sample_size) return false;
+  const uint64_t next = in.u64(), filled = in.u64(), observed = in.u64(), since = in.u64(), rebuilds = in.u64();
+  if (in.fail() || filled > options_.sample_size || next >= options_.sample_size ||
+      since >= options_.rebuild_every || (filled < options_.sample_size && next != filled % options_.sample_size)) {
+    return false;
+  }
+  std::vector<float> ring(options_.sample_size * options_.n_features);
+  in.raw(ring.data(), filled * options_.n_features * sizeof(float));
+  std::optional<IsolationForest> forest;
+  if (in.u8() != 0) {
+    forest = IsolationForest::load(in);
+    if (!forest || forest->n_features() != options_.n_features) return false;
+  }
+  if (in.fail()) return false;
+  ring_ = std::move(ring);
+  ring_next_ = next;
+  ring_filled_ = filled;
+  observed_ = observed;
+  since_build_ = since;
+  rebuild_count_ = rebuilds;
+  forest_ = std::move(forest);
+  return true;
 }
 
 }  // namespace sentinel::detect

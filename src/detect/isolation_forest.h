@@ -21,6 +21,11 @@
 
 #include "core/result.h"
 
+namespace sentinel {
+class ByteWriter;
+class ByteReader;
+}  // namespace sentinel
+
 namespace sentinel::detect {
 
 class IsolationForest {
@@ -70,6 +75,11 @@ class IsolationForest {
   int max_samples() const { return max_samples_; }
   /// Total number of nodes across all trees.
   size_t n_nodes() const { return nodes_.size(); }
+
+  /// The fitted trees, for a checkpoint; load() checks every index so a
+  /// damaged buffer gives nullopt, never a forest that reads out of bounds.
+  void save(ByteWriter& out) const;
+  static std::optional<IsolationForest> load(ByteReader& in);
 
   /// c(n): the average path length of an unsuccessful BST search over n
   /// points, as scikit-learn computes it (0 for n <= 1, 1 for n == 2).
@@ -141,6 +151,12 @@ class OnlineIsolationForest {
   /// build. The returned score never depends on the row itself being in the
   /// sample. Returns an error if row.size() != n_features.
   Result<std::optional<double>> observe(std::span<const float> row);
+
+  /// Checkpoint state: the sample ring, the counters and the current trees
+  /// (not refitted on load: the rows they were fitted on may have left the ring).
+  void save(ByteWriter& out) const;
+  /// False (and state unchanged) on a malformed buffer or other options.
+  bool load(ByteReader& in);
 
   /// Scores without adding to the sample (nullopt during warm-up).
   std::optional<double> score(std::span<const float> row) const;

@@ -19,6 +19,8 @@
 #include "core/json_writer.h"
 #include "core/metrics.h"
 #include "detect/enrichment.h"
+#include "detect/geofence.h"
+#include "pipeline/alerting.h"
 #include "stream/bytes.h"
 #include "stream/checkpoint_store.h"
 #include "stream/dedup.h"
@@ -32,7 +34,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr uint32_t kCheckpointVersion = 1;
+constexpr uint32_t kCheckpointVersion = 2;
 constexpr size_t kRawBytesInDeadLetter = 512;
 /// Expired dedup keys are swept at most every quarter horizon of event time
 /// (6 h for the default 24 h): each sweep scans the whole set, so keys live
@@ -108,10 +110,19 @@ struct Pipeline::Impl {
   DedupSet dedup;
   std::unique_ptr<ShardedEngine> engine;
   std::unique_ptr<CheckpointStore> store;
-  std::unique_ptr<FileSink> windows_out, dead_out, late_out, audit_out;
-  std::unique_ptr<AuditWriter> audit;  // when audit.key is set; ingest thread only
-  std::string audit_reasons;
+  std::unique_ptr<FileSink> windows_out, dead_out, late_out, audit_out, alerts_out;
+  // The audit log is written by the merger thread only, in epoch order: the
+  // ingest thread's decisions (dead letters, late events, duplicates) of an
+  // epoch first, in input order, then the alert decisions of that epoch.
+  std::unique_ptr<AuditWriter> audit;
   std::optional<SecretKey> audit_key;  // loaded at start-up; moved into the writer
+  std::string audit_reasons;           // ingest thread scratch
+
+  std::unique_ptr<detect::GeofenceIndex> geofences;
+  std::unique_ptr<AlertRules> alert_rules;
+  std::unique_ptr<AlertStage> alerts;  // merger thread
+  AlertCounters alert_counters;
+  LatencyHistogram* event_to_alert = nullptr;
 
   /// Opens DIR/audit.jsonl cut to `length` and the writer that continues its chain.
   void open_audit(uint64_t length) {
@@ -120,10 +131,25 @@ struct Pipeline::Impl {
     ao.sign_every = config.audit.sign_every;
     audit = std::make_unique<AuditWriter>(*audit_out, std::move(*audit_key), ao);
   }
+
+  /// An audit record decided on the ingest thread, waiting for its epoch.
+  struct PendingAudit {
+    EventTime ts;
+    AuditDecision decision;
+    std::string ref, reasons;
+  };
+  /// What the ingest thread hands the merger for one epoch.
+  struct EpochIngest {
+    std::vector<PendingAudit> audit;
+    EventTime now = kMinEventTime;  ///< the time alert scores are taken at
+    std::string snapshot;           ///< ingest state, when the epoch checkpoints
+  };
+  std::vector<PendingAudit> pending_audit;  // ingest thread: the open epoch's records
   std::function<std::vector<ResumePoint>()> positions;
   std::map<size_t, std::shared_ptr<const std::string>> held;  // current text per input
 
   uint64_t epoch = 0;
+  EventTime epoch_oldest = kMaxEventTime;  // oldest event accepted in the open epoch
   uint64_t accepted_since_clock = 0;
   ProcTime clock;
   uint64_t lines_in_batch = 0;
@@ -132,10 +158,10 @@ struct Pipeline::Impl {
   bool finished = false;
   bool drained = false;
 
-  // Ingest snapshots waiting for their epoch's window results (ingest thread
-  // writes, merger thread reads).
-  std::mutex snapshots_mutex;
-  std::map<uint64_t, std::string> snapshots;
+  // Per-epoch ingest results waiting for the epoch's window results (ingest
+  // thread writes, merger thread reads).
+  std::mutex epochs_mutex;
+  std::map<uint64_t, EpochIngest> epoch_ingest;
 
   MetricsRegistry registry;
   std::vector<std::unique_ptr<ShardLatency>> latency;
@@ -210,9 +236,16 @@ struct Pipeline::Impl {
     return wm == kMinEventTime ? event_time_from_ms(0) : wm;
   }
 
+  /// Queues an ingest-side decision (with audit_reasons) for the open epoch.
   void audit_record(EventTime ts, AuditDecision decision, std::string_view ref) {
+    if (!audit_key && !audit) return;
+    pending_audit.push_back(PendingAudit{ts, decision, std::string(ref), audit_reasons});
+  }
+
+  /// Merger thread: appends one record to the chain.
+  void append_audit(EventTime ts, AuditDecision decision, std::string_view ref, std::string_view reasons) {
     if (!audit) return;
-    const Status st = audit->append(ts, decision, ref, audit_reasons);
+    const Status st = audit->append(ts, decision, ref, reasons);
     if (!st.ok()) spdlog::error("audit: cannot record {} {}: {}", to_string(decision), ref, st.error().to_string());
   }
 
@@ -360,23 +393,37 @@ struct Pipeline::Impl {
       std::lock_guard lock(highlight_mutex);
       highlight = std::move(h);
     }
-    if (out.checkpoint) write_checkpoint(out);
+    EpochIngest ingest;
+    {
+      std::lock_guard lock(epochs_mutex);
+      auto it = epoch_ingest.find(out.epoch);
+      if (it != epoch_ingest.end()) {
+        ingest = std::move(it->second);
+        epoch_ingest.erase(epoch_ingest.begin(), std::next(it));
+      }
+    }
+    for (const PendingAudit& a : ingest.audit) append_audit(a.ts, a.decision, a.ref, a.reasons);
+    alerts->process(out.stage_outputs, out.records, ingest.now);
+    if (out.checkpoint) write_checkpoint(out, ingest.snapshot);
   }
 
-  void write_checkpoint(EpochOutput& out) {
-    std::string ingest;
-    {
-      std::lock_guard lock(snapshots_mutex);
-      auto it = snapshots.find(out.epoch);
-      if (it == snapshots.end()) return;
-      ingest = std::move(it->second);
-      snapshots.erase(snapshots.begin(), std::next(it));
-    }
-    if (!store) return;
+  void write_checkpoint(EpochOutput& out, const std::string& ingest) {
+    if (!store || ingest.empty()) return;
     ByteWriter w;
     w.u32(kCheckpointVersion);
     w.str(ingest);
     w.u64(windows_out->flush());
+    w.u64(alerts_out->flush());
+    w.u8(audit ? 1 : 0);
+    if (audit) {
+      w.u64(audit_out->flush());
+      audit->save(w);
+    }
+    {
+      ByteWriter a;
+      alerts->save(a);
+      w.str(a.buffer());
+    }
     w.u64(out.shard_states.size());
     for (const std::string& s : out.shard_states) w.str(s);
     windows_out->sync();
@@ -407,16 +454,24 @@ struct Pipeline::Impl {
     dedup.save(w);
     w.u64(dead_out->flush());
     w.u64(late_out->flush());
-    w.u8(audit ? 1 : 0);
-    if (audit) {
-      w.u64(audit_out->flush());
-      audit->save(w);
-    }
     for (const auto* c : {&counters.lines, &counters.events, &counters.dead_letters, &counters.late,
                           &counters.duplicates}) {
       w.u64(c->load());
     }
     return w.take();
+  }
+
+  /// "now" for the priority score: the wall clock live; in replay the
+  /// watermark, but never past the newest event read (the final watermark is
+  /// the end of time), so a replay is deterministic.
+  EventTime alert_now(EventTime watermark) const {
+    if (options.live) {
+      return event_time_from_ms(
+          std::chrono::duration_cast<Millis>(std::chrono::system_clock::now().time_since_epoch()).count());
+    }
+    // Before the first watermark every event counts as brand new (age 0).
+    if (watermark == kMinEventTime) return epoch_oldest == kMaxEventTime ? kMinEventTime : epoch_oldest;
+    return std::min(watermark, watermarks.max_event_time());
   }
 
   void emit(bool final_marker) {
@@ -435,11 +490,18 @@ struct Pipeline::Impl {
     }
     lines_in_batch = 0;
     accepted_since_clock = 0;  // the next accepted event reads the clock afresh
+    EpochIngest handed;
+    handed.audit = std::move(pending_audit);
+    pending_audit.clear();
+    handed.now = alert_now(m.watermark);
+    epoch_oldest = kMaxEventTime;
     if (m.checkpoint) {
       last_checkpoint = now;
-      std::string snap = ingest_snapshot();
-      std::lock_guard lock(snapshots_mutex);
-      snapshots[m.epoch] = std::move(snap);
+      handed.snapshot = ingest_snapshot();
+    }
+    {
+      std::lock_guard lock(epochs_mutex);
+      epoch_ingest[m.epoch] = std::move(handed);
     }
     engine->emit_marker(m);
     for (const auto& [input, text] : held) engine->hold_text(text);
@@ -453,7 +515,9 @@ struct Pipeline::Impl {
   // ---- restore -----------------------------------------------------------
   struct Restored {
     std::vector<ResumePoint> positions;
-    uint64_t windows_len = 0, dead_len = 0, late_len = 0;
+    uint64_t windows_len = 0, dead_len = 0, late_len = 0, alerts_len = 0;
+    std::string alert_state;  ///< empty when starting afresh
+    std::string file;
   };
 
   std::optional<Restored> restore(const std::string& payload, const std::string& file) {
@@ -462,6 +526,20 @@ struct Pipeline::Impl {
     const std::string ingest(r.str());
     Restored out;
     out.windows_len = r.u64();
+    out.alerts_len = r.u64();
+    const bool had_audit = r.u8() != 0;
+    if (had_audit != audit_key.has_value()) {
+      throw std::runtime_error(file + ": the checkpoint was made " + (had_audit ? "with" : "without") +
+                               " an audit log and this run is configured " + (audit_key ? "with" : "without") +
+                               " one (audit.key); use the same config or another --checkpoint-dir");
+    }
+    if (had_audit) {
+      open_audit(r.u64());
+      if (const Status st = audit->load(r); !st.ok()) {
+        throw std::runtime_error(file + ": audit chain state: " + st.error().to_string());
+      }
+    }
+    out.alert_state = std::string(r.str());
     const uint64_t nshards = r.count(8);
     std::vector<std::string> shard_states;
     for (uint64_t i = 0; i < nshards; ++i) shard_states.emplace_back(r.str());
@@ -496,18 +574,6 @@ struct Pipeline::Impl {
     if (!watermarks.load(in) || !dedup.load(in)) in.set_fail();
     out.dead_len = in.u64();
     out.late_len = in.u64();
-    const bool had_audit = in.u8() != 0;
-    if (had_audit != audit_key.has_value()) {
-      throw std::runtime_error(file + ": the checkpoint was made " + (had_audit ? "with" : "without") +
-                               " an audit log and this run is configured " + (audit_key ? "with" : "without") +
-                               " one (audit.key); use the same config or another --checkpoint-dir");
-    }
-    if (had_audit) {
-      open_audit(in.u64());
-      if (const Status st = audit->load(in); !st.ok()) {
-        throw std::runtime_error(file + ": audit chain state: " + st.error().to_string());
-      }
-    }
     for (auto* c : {&counters.lines, &counters.events, &counters.dead_letters, &counters.late,
                     &counters.duplicates}) {
       c->store(in.u64());
@@ -525,6 +591,8 @@ Pipeline::Pipeline(const Config& config, PipelineOptions options)
     : impl_(std::make_unique<Impl>(config, std::move(options))) {
   Impl& p = *impl_;
   p.enricher = Enricher::build(config.city, config.cells);
+  if (!config.geofences.empty()) p.geofences = detect::GeofenceIndex::build(config.geofences);
+  p.alert_rules = std::make_unique<AlertRules>(config, p.geofences.get());
   if (!config.audit.key.empty()) p.audit_key = load_secret_key(config.audit.key);
   p.decoder = std::make_unique<EventDecoder>(decoder_options(config), p.sources, p.types);
   for (const std::string& name : p.options.inputs) p.watermarks.add_source(name);
@@ -535,10 +603,16 @@ Pipeline::Pipeline(const Config& config, PipelineOptions options)
       "Time from ingest to the end of each stage, per shard (windows = end to end).", {"stage", "shard"});
   for (int i = 0; i < eo.shards; ++i) {
     auto l = std::make_unique<ShardLatency>();
-    for (const char* stage : {"enrich", "windows"}) l->stages.push_back(&stage_latency.add({stage, std::to_string(i)}));
+    for (const char* stage : {"enrich", "signals", "windows"}) {
+      l->stages.push_back(&stage_latency.add({stage, std::to_string(i)}));
+    }
     l->guard = std::make_unique<LatencyGuard>(config.latency);
     p.latency.push_back(std::move(l));
   }
+  p.event_to_alert = &p.registry
+                          .add_latency("sentinel_event_to_alert_seconds",
+                                       "Time from ingest of an event to the alert (or update) it caused.", {})
+                          .add({});
   eo.queue_batches = config.pipeline.queue_batches;
   eo.windows = config.windows;
   Impl* self = impl_.get();
@@ -548,6 +622,7 @@ Pipeline::Pipeline(const Config& config, PipelineOptions options)
         std::vector<std::unique_ptr<BatchStage>> stages;
         stages.push_back(std::make_unique<EnrichStage>(
             *self->enricher, self->latency[static_cast<size_t>(shard)]->breaker, self->counters.degraded));
+        stages.push_back(std::make_unique<SignalStage>(*self->alert_rules, self->geofences.get(), self->types));
         return stages;
       },
       [self](EpochOutput& out) { self->on_epoch(out); },
@@ -579,6 +654,7 @@ std::vector<ResumePoint> Pipeline::start() {
     if (loaded) {
       auto r = p.restore(loaded->payload, loaded->file);
       restored = *r;
+      restored.file = loaded->file;
       if (restored.positions.size() != p.options.inputs.size()) {
         restored.positions.assign(p.options.inputs.size(), ResumePoint{});
       }
@@ -591,7 +667,19 @@ std::vector<ResumePoint> Pipeline::start() {
   p.windows_out = std::make_unique<FileSink>((dir / "windows.jsonl").string(), restored.windows_len);
   p.dead_out = std::make_unique<FileSink>((dir / "dead-letter.jsonl").string(), restored.dead_len);
   p.late_out = std::make_unique<FileSink>((dir / "late.jsonl").string(), restored.late_len);
+  p.alerts_out = std::make_unique<FileSink>((dir / "alerts.jsonl").string(), restored.alerts_len);
   if (p.audit_key && !p.audit) p.open_audit(0);
+  Impl* self = impl_.get();
+  p.alerts = std::make_unique<AlertStage>(
+      p.config, *p.enricher, p.geofences.get(), p.sources, p.types, *p.alerts_out,
+      [self](EventTime ts, AuditDecision d, std::string_view ref, std::string_view reasons) {
+        self->append_audit(ts, d, ref, reasons);
+      },
+      p.alert_counters, p.event_to_alert, p.options.live);
+  if (!restored.alert_state.empty()) {
+    ByteReader a(restored.alert_state);
+    if (!p.alerts->load(a)) throw std::runtime_error(restored.file + ": malformed alert state in checkpoint");
+  }
   p.engine->start();
   return restored.positions;
 }
@@ -652,8 +740,10 @@ Pipeline::Outcome Pipeline::accept(size_t input, Event& e, std::string_view raw)
   } else {
     shard = static_cast<int>(mix(e.key.lo) % static_cast<uint64_t>(p.engine->shard_count()));
   }
+  e.seq = p.counters.events.fetch_add(1, std::memory_order_relaxed);
+  p.epoch_oldest = std::min(p.epoch_oldest, e.time);
+  e.read_watermark = p.watermarks.source_watermark(input);
   p.engine->push(shard, e);
-  p.counters.events.fetch_add(1, std::memory_order_relaxed);
   return Outcome::kRouted;
 }
 
@@ -756,6 +846,7 @@ void Pipeline::finish() {
   p.windows_out->flush();
   p.dead_out->flush();
   p.late_out->flush();
+  p.alerts_out->flush();
   if (p.audit) {
     p.audit->flush();  // signs the last record
     p.audit_out->flush();
@@ -763,6 +854,7 @@ void Pipeline::finish() {
 }
 
 const PipelineCounters& Pipeline::counters() const { return impl_->counters; }
+const AlertCounters& Pipeline::alert_counters() const { return impl_->alert_counters; }
 
 std::string Pipeline::metrics_text() const {
   const Impl& p = *impl_;
@@ -785,6 +877,19 @@ std::string Pipeline::metrics_text() const {
   counter("sentinel_degraded_events", "Events enriched without district and site lookups (breaker open).",
           c.degraded.load());
   counter("sentinel_checkpoints", "Checkpoints written.", c.checkpoints.load());
+  const AlertCounters& a = p.alert_counters;
+  counter("sentinel_alerts", "New alerts (alerts.jsonl, status alert).", a.alerts.load());
+  counter("sentinel_alert_updates", "Updates of an open alert by a matching one (dedup).", a.updates.load());
+  counter("sentinel_alerts_suppressed", "Candidates below their gate (audit log only).", a.suppressed.load());
+  counter("sentinel_trend_watch", "Spikes below thresholds.spike, shown as trend_watch.", a.trend_watch.load());
+  counter("sentinel_unscored_windows", "Windows that passed unscored: the model ran past ml.budget.",
+          a.unscored.load());
+  counter("sentinel_signal_events", "Events that reached the alert stage (sensor, correlation, geofence).",
+          a.signals.load());
+  counter("sentinel_windows_scored", "Tumbling windows scored by the isolation forest.", a.windows_scored.load());
+  counter("sentinel_bias_flags", "Times a district was flagged by the bias check.", a.bias_flagged.load());
+  gauge("sentinel_open_alerts", "Alerts that can still absorb updates (inside dedup.window).",
+        static_cast<double>(a.open_alerts.load()));
   const int64_t wm = c.watermark_ms.load();
   gauge("sentinel_watermark_seconds", "Event-time watermark of the last closed epoch (Unix seconds).",
         wm == INT64_MIN ? 0.0 : static_cast<double>(wm) / 1000.0);

@@ -4,9 +4,11 @@
 //
 // Ingest contract: one thread at a time calls the ingest methods (replay:
 // the replay loop; live: the HTTP handlers under the caller's lock). Output
-// files (DIR/windows.jsonl, dead-letter.jsonl, late.jsonl) are written in a
-// deterministic order: dead letters and late events in input order, window
-// results per watermark epoch sorted by (end, kind, start, key, revision).
+// files (DIR/windows.jsonl, dead-letter.jsonl, late.jsonl, alerts.jsonl,
+// audit.jsonl) are written in a deterministic order: dead letters and late
+// events in input order, window results per watermark epoch sorted by (end,
+// kind, start, key, revision), alerts and audit records per epoch (ingest
+// decisions in input order, then the alert stage's; see alerting.h).
 #pragma once
 
 #include <atomic>
@@ -24,6 +26,7 @@
 namespace sentinel {
 
 class MetricsRegistry;
+struct AlertCounters;
 class EventDecoder;
 
 struct PipelineOptions {
@@ -118,6 +121,8 @@ class Pipeline {
   void finish();
 
   const PipelineCounters& counters() const;
+  /// Alerts, updates, suppressed, trend_watch, unscored (the alert stage's counters).
+  const AlertCounters& alert_counters() const;
   /// Prometheus text of every metric (stage latencies, counters).
   std::string metrics_text() const;
   /// The resolved number of shards.

@@ -36,6 +36,7 @@ struct ShardOutput {
   bool checkpoint = false;
   std::string state;
   uint64_t events = 0;
+  std::vector<std::unique_ptr<StageOutput>> stage_outputs;
 };
 
 }  // namespace
@@ -117,8 +118,10 @@ struct ShardedEngine::Impl {
         continue;
       }
       std::span<Event> events(b->events);
+      std::vector<std::unique_ptr<StageOutput>> stage_outputs;
       for (size_t i = 0; i < s.stages.size(); ++i) {
         s.stages[i]->process(events);
+        if (auto o = s.stages[i]->take_output()) stage_outputs.push_back(std::move(o));
         if (on_latency && !events.empty()) on_latency(s.index, i, std::chrono::steady_clock::now(), events);
       }
       s.windows.add(events);
@@ -133,6 +136,7 @@ struct ShardedEngine::Impl {
       out.watermark = b->marker.watermark;
       out.records = records;
       out.events = events.size();
+      out.stage_outputs = std::move(stage_outputs);
       if (b->marker.checkpoint) {
         ByteWriter w;
         s.windows.save(w);
@@ -167,6 +171,7 @@ struct ShardedEngine::Impl {
       p.out.watermark = o.watermark;
       p.out.events += o.events;
       p.out.records.insert(p.out.records.end(), o.records.begin(), o.records.end());
+      for (auto& so : o.stage_outputs) p.out.stage_outputs.push_back(std::move(so));
       if (o.checkpoint) {
         p.out.checkpoint = true;
         p.out.shard_states.resize(static_cast<size_t>(n));

@@ -34,6 +34,13 @@ namespace sentinel {
 
 class WindowOperator;
 
+/// What a stage hands on to the merger for one batch (say, the events that
+/// may become alerts). The engine only carries it; whoever made the stage
+/// knows the concrete type.
+struct StageOutput {
+  virtual ~StageOutput() = default;
+};
+
 /// A stage that runs on a shard over a whole batch (one virtual call per batch).
 class BatchStage {
  public:
@@ -42,6 +49,9 @@ class BatchStage {
   virtual std::string_view name() const = 0;
   /// Transforms the batch's events in place. Called only from the shard's thread.
   virtual void process(std::span<Event> events) = 0;
+  /// What this batch left for the merger, if anything; called on the shard's
+  /// thread after process() and before the events reach the windows.
+  virtual std::unique_ptr<StageOutput> take_output() { return nullptr; }
 };
 
 /// Builds the stages of shard `index` (called once per shard at start).
@@ -61,6 +71,9 @@ struct EpochOutput {
   bool checkpoint = false;
   std::vector<std::string> shard_states;  ///< one per shard when checkpoint
   uint64_t events = 0;                    ///< events the shards processed in this epoch
+  /// Every output stages left in this epoch, from all shards, in no
+  /// particular order (the handler orders what it needs ordered).
+  std::vector<std::unique_ptr<StageOutput>> stage_outputs;
 };
 using EpochHandler = std::function<void(EpochOutput&)>;
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <type_traits>
 
 #include "stream/bytes.h"
 
@@ -42,10 +43,64 @@ constexpr uint8_t kFired = 1;  // the window starting at this slot was emitted
 constexpr uint8_t kDirty = 2;  // it changed since; a revision is due at the next watermark
 constexpr uint8_t kUsed = 4;   // an inline slot or session holds data
 
+/// Confidences are summed in units of 2^-16 as integers: an integer sum does
+/// not depend on the order events arrive in (a float sum does), and 65535
+/// events of confidence 1 still fit the narrow 32-bit sum below.
+constexpr uint32_t kConfidenceOne = 1u << 16;
+/// A tumbling window keeps its features in 16-bit counters while it holds at
+/// most this many events; past it they move to the `tumbling_wide` table.
+constexpr uint32_t kNarrowMax = 0xFFFF;
+
+uint32_t confidence_units(float c) {
+  if (!(c > 0.f)) return 0;  // also NaN
+  if (c >= 1.f) return kConfidenceOne;
+  return static_cast<uint32_t>(c * static_cast<float>(kConfidenceOne) + 0.5f);
+}
+
+/// A tumbling window's count, emission state and features, narrow: the
+/// feature counters are valid while count <= kNarrowMax (in a 5-minute window
+/// that is 218 events a second for one cell and category) and stale after,
+/// when the window's TumblingFeatures live in `tumbling_wide`. 24 bytes, 16
+/// more than a pane's Counter.
+struct TumblingCounter {
+  uint32_t count = 0;
+  uint16_t revision = 0;
+  uint8_t flags = 0;
+  uint16_t violent = 0, property = 0, confident = 0;
+  uint32_t sources = 0;
+  uint32_t confidence = 0;  // in units of 2^-16
+};
+static_assert(sizeof(TumblingCounter) == 24);
+
+/// A tumbling window's features at full width.
+struct TumblingFeatures {
+  uint32_t violent = 0, property = 0, confident = 0, sources = 0;
+  uint64_t confidence = 0;  // in units of 2^-16
+};
+
+/// Adds one event to `f` (a TumblingCounter or TumblingFeatures).
+template <typename F>
+void add_features(F& f, const Event& e) {
+  if (e.has_severity) {
+    f.violent += e.severity == Severity::kViolent;
+    f.property += e.severity == Severity::kProperty;
+  }
+  if (e.has_confidence) {
+    ++f.confident;
+    f.confidence += confidence_units(e.confidence);
+  }
+  f.sources |= window_source_bit(e.source);
+}
+
+TumblingFeatures widen(const TumblingCounter& c) {
+  return TumblingFeatures{c.violent, c.property, c.confident, c.sources, c.confidence};
+}
+
 /// The inline tumbling window or pane of a key.
-struct InlineSlot {
+template <typename C>
+struct Slot {
   int64_t index = 0;  // window (tumbling) or pane (sliding) number since the epoch
-  Counter c;
+  C c;
 };
 
 struct Session {
@@ -59,10 +114,11 @@ struct Session {
 /// newest tumbling window, the newest pane and the newest session inline,
 /// which is all a key holds unless events arrive out of order across window
 /// boundaries; the rest spills to the overflow tables. One table instead of
-/// three keeps a key under 256 bytes even right after the table has doubled.
+/// three keeps a key under 256 bytes even right after the table has doubled
+/// (bench/window_state_bench.cpp; docs/BENCHMARKS.md).
 struct KeyState {
-  InlineSlot tumbling;
-  InlineSlot pane;
+  Slot<TumblingCounter> tumbling;
+  Slot<Counter> pane;
   Session session;
   int32_t timer_minute = INT32_MAX;  // session timer bucket this key is registered in
   uint8_t tumbling_spilled = 0, panes_spilled = 0, sessions_spilled = 0;  // entries in overflow
@@ -73,6 +129,7 @@ struct KeyState {
            tumbling_spilled == 0 && panes_spilled == 0 && sessions_spilled == 0;
   }
 };
+static_assert(sizeof(KeyState) <= 80, "per-key window state: see docs/BENCHMARKS.md before growing it");
 
 /// A key as stored in the time-ordered bucket lists (packed: 12 bytes).
 struct __attribute__((packed)) PackedKey {
@@ -95,6 +152,8 @@ struct SlotId {
 };
 
 enum class Kind : uint8_t { kTumbling, kPane };
+template <Kind K>
+using CounterOf = std::conditional_t<K == Kind::kTumbling, TumblingCounter, Counter>;
 
 int32_t minute_bucket(int64_t t_ms) {
   const int64_t m = floor_div(t_ms, kTimerBucketMs);
@@ -123,7 +182,9 @@ struct WindowOperator::State {
   int64_t last_finite_wm = to_ms(kMinEventTime);  // the global summary's reference point
 
   absl::flat_hash_map<WindowKey, KeyState> keys;
-  absl::flat_hash_map<SlotId, Counter> tumbling_overflow, pane_overflow;
+  absl::flat_hash_map<SlotId, TumblingCounter> tumbling_overflow;
+  absl::flat_hash_map<SlotId, Counter> pane_overflow;
+  absl::flat_hash_map<SlotId, TumblingFeatures> tumbling_wide;  // windows with more than kNarrowMax events
   absl::flat_hash_map<WindowKey, std::vector<Session>> session_overflow;
   std::map<int64_t, std::vector<PackedKey>> tumbling_buckets, pane_buckets, session_timers;
   std::vector<std::pair<WindowKey, int64_t>> tumbling_dirty, sliding_dirty;
@@ -157,100 +218,180 @@ struct WindowOperator::State {
   }
 
   // ---- slots: inline first, then overflow ---------------------------------
-  InlineSlot& inline_slot(KeyState& ks, Kind kind) { return kind == Kind::kTumbling ? ks.tumbling : ks.pane; }
-  uint8_t& spilled(KeyState& ks, Kind kind) {
-    return kind == Kind::kTumbling ? ks.tumbling_spilled : ks.panes_spilled;
+  template <Kind K>
+  static auto& inline_slot(KeyState& ks) {
+    if constexpr (K == Kind::kTumbling) return ks.tumbling;
+    else return ks.pane;
   }
-  absl::flat_hash_map<SlotId, Counter>& overflow(Kind kind) {
-    return kind == Kind::kTumbling ? tumbling_overflow : pane_overflow;
+  template <Kind K>
+  static const auto& inline_slot(const KeyState& ks) {
+    if constexpr (K == Kind::kTumbling) return ks.tumbling;
+    else return ks.pane;
+  }
+  template <Kind K>
+  static uint8_t& spilled(KeyState& ks) {
+    if constexpr (K == Kind::kTumbling) return ks.tumbling_spilled;
+    else return ks.panes_spilled;
+  }
+  template <Kind K>
+  static uint8_t spilled(const KeyState& ks) {
+    if constexpr (K == Kind::kTumbling) return ks.tumbling_spilled;
+    else return ks.panes_spilled;
+  }
+  template <Kind K>
+  auto& overflow() {
+    if constexpr (K == Kind::kTumbling) return tumbling_overflow;
+    else return pane_overflow;
+  }
+  template <Kind K>
+  const auto& overflow() const {
+    if constexpr (K == Kind::kTumbling) return tumbling_overflow;
+    else return pane_overflow;
   }
   std::map<int64_t, std::vector<PackedKey>>& buckets(Kind kind) {
     return kind == Kind::kTumbling ? tumbling_buckets : pane_buckets;
   }
 
-  const Counter* find(Kind kind, WindowKey key, int64_t index) const {
+  template <Kind K>
+  const CounterOf<K>* find(WindowKey key, int64_t index) const {
     auto it = keys.find(key);
     if (it == keys.end()) return nullptr;
     const KeyState& ks = it->second;
-    const InlineSlot& in = kind == Kind::kTumbling ? ks.tumbling : ks.pane;
+    const auto& in = inline_slot<K>(ks);
     if ((in.c.flags & kUsed) && in.index == index) return &in.c;
-    const uint8_t n = kind == Kind::kTumbling ? ks.tumbling_spilled : ks.panes_spilled;
-    if (n == 0) return nullptr;
-    const auto& map = kind == Kind::kTumbling ? tumbling_overflow : pane_overflow;
-    auto o = map.find(SlotId{key.cell, index, key.category});
-    return o == map.end() ? nullptr : &o->second;
+    if (spilled<K>(ks) == 0) return nullptr;
+    auto o = overflow<K>().find(SlotId{key.cell, index, key.category});
+    return o == overflow<K>().end() ? nullptr : &o->second;
   }
 
   /// The slot of `key` at `index`, created (and registered in its time
   /// bucket) if absent. The reference is valid until the next insertion.
-  Counter& get(Kind kind, WindowKey key, int64_t index) {
+  template <Kind K>
+  CounterOf<K>& get(WindowKey key, int64_t index) {
     KeyState& ks = keys[key];
-    InlineSlot& in = inline_slot(ks, kind);
+    auto& in = inline_slot<K>(ks);
     if ((in.c.flags & kUsed) && in.index == index) return in.c;
-    if (spilled(ks, kind) != 0) {
+    if (spilled<K>(ks) != 0) {
       // The inline slot may have been freed while this index lives in overflow.
-      auto o = overflow(kind).find(SlotId{key.cell, index, key.category});
-      if (o != overflow(kind).end()) return o->second;
+      auto o = overflow<K>().find(SlotId{key.cell, index, key.category});
+      if (o != overflow<K>().end()) return o->second;
     }
     if (!(in.c.flags & kUsed)) {
       in.index = index;
-      in.c = Counter{0, 0, kUsed};
-      buckets(kind)[index].push_back(pack(key));
+      in.c = CounterOf<K>{};
+      in.c.flags = kUsed;
+      buckets(K)[index].push_back(pack(key));
       return in.c;
     }
-    auto [it, created] = overflow(kind).try_emplace(SlotId{key.cell, index, key.category});
+    auto [it, created] = overflow<K>().try_emplace(SlotId{key.cell, index, key.category});
     if (created) {
-      ++spilled(ks, kind);
-      buckets(kind)[index].push_back(pack(key));
+      ++spilled<K>(ks);
+      buckets(K)[index].push_back(pack(key));
     }
     return it->second;
   }
 
-  void erase(Kind kind, WindowKey key, int64_t index) {
+  template <Kind K>
+  void erase(WindowKey key, int64_t index) {
     auto it = keys.find(key);
     if (it == keys.end()) return;
     KeyState& ks = it->second;
-    InlineSlot& in = inline_slot(ks, kind);
+    auto& in = inline_slot<K>(ks);
+    const SlotId id{key.cell, index, key.category};
     if ((in.c.flags & kUsed) && in.index == index) {
-      in.c = Counter{};
-    } else if (spilled(ks, kind) != 0 && overflow(kind).erase(SlotId{key.cell, index, key.category}) != 0) {
-      --spilled(ks, kind);
+      if constexpr (K == Kind::kTumbling) drop_wide(id, in.c);
+      in.c = CounterOf<K>{};
+    } else if (spilled<K>(ks) != 0) {
+      auto o = overflow<K>().find(id);
+      if (o != overflow<K>().end()) {
+        if constexpr (K == Kind::kTumbling) drop_wide(id, o->second);
+        overflow<K>().erase(o);
+        --spilled<K>(ks);
+      }
     }
     if (ks.empty()) keys.erase(it);
   }
 
-  static void set_emitted(Counter& c) { c.flags = static_cast<uint8_t>((c.flags & kUsed) | kFired); }
+  // ---- tumbling features -------------------------------------------------
+  /// Adds `e` to the features of window `id`, whose count already includes it.
+  void add_event_features(const SlotId& id, TumblingCounter& c, const Event& e) {
+    if (c.count <= kNarrowMax) [[likely]] {
+      add_features(c, e);
+      return;
+    }
+    TumblingFeatures& w = tumbling_wide[id];
+    if (c.count == kNarrowMax + 1) w = widen(c);  // the first event past the narrow range
+    add_features(w, e);
+  }
+
+  TumblingFeatures features(const SlotId& id, const TumblingCounter& c) const {
+    if (c.count <= kNarrowMax) return widen(c);
+    auto w = tumbling_wide.find(id);
+    return w == tumbling_wide.end() ? TumblingFeatures{} : w->second;
+  }
+
+  /// Stores full-width features (from a checkpoint) where features() finds
+  /// them; the caller has checked that they fit `c.count`.
+  void set_features(const SlotId& id, TumblingCounter& c, const TumblingFeatures& f) {
+    if (c.count <= kNarrowMax) {
+      c.violent = static_cast<uint16_t>(f.violent);
+      c.property = static_cast<uint16_t>(f.property);
+      c.confident = static_cast<uint16_t>(f.confident);
+      c.sources = f.sources;
+      c.confidence = static_cast<uint32_t>(f.confidence);
+      tumbling_wide.erase(id);
+    } else {
+      tumbling_wide[id] = f;
+    }
+  }
+
+  void drop_wide(const SlotId& id, const TumblingCounter& c) {
+    if (c.count > kNarrowMax) tumbling_wide.erase(id);
+  }
+
+  template <typename C>
+  static void set_emitted(C& c) {
+    c.flags = static_cast<uint8_t>((c.flags & kUsed) | kFired);
+  }
 
   // ---- tumbling ----------------------------------------------------------
-  void add_tumbling(WindowKey key, int64_t t) {
+  void add_tumbling(WindowKey key, int64_t t, const Event& e) {
     const int64_t idx = floor_div(t, tumble_ms);
-    Counter& c = get(Kind::kTumbling, key, idx);
+    TumblingCounter& c = get<Kind::kTumbling>(key, idx);
     ++c.count;
+    add_event_features(SlotId{key.cell, idx, key.category}, c, e);
     if (idx < floor_div(wm, tumble_ms) && !(c.flags & kDirty)) {
       c.flags |= kDirty;
       tumbling_dirty.emplace_back(key, idx);
     }
   }
 
-  void emit_tumbling(WindowKey key, int64_t idx, Counter& c, std::vector<WindowRecord>& out) {
+  void emit_tumbling(WindowKey key, int64_t idx, TumblingCounter& c, std::vector<WindowRecord>& out) {
     const uint32_t revision = (c.flags & kFired) ? ++c.revision : 0;
     set_emitted(c);
-    out.push_back(record(WindowKind::kTumbling, idx * tumble_ms, (idx + 1) * tumble_ms, key, c.count, revision));
+    WindowRecord& r =
+        out.emplace_back(record(WindowKind::kTumbling, idx * tumble_ms, (idx + 1) * tumble_ms, key, c.count, revision));
+    const TumblingFeatures f = features(SlotId{key.cell, idx, key.category}, c);
+    r.violent = f.violent;
+    r.property = f.property;
+    r.confident = f.confident;
+    r.sources = f.sources;
+    r.confidence_sum = static_cast<double>(f.confidence) / kConfidenceOne;
   }
 
   void advance_tumbling(int64_t old_wm, std::vector<WindowRecord>& out) {
-    for (const auto& [key, idx] : tumbling_dirty) emit_tumbling(key, idx, get(Kind::kTumbling, key, idx), out);
+    for (const auto& [key, idx] : tumbling_dirty) emit_tumbling(key, idx, get<Kind::kTumbling>(key, idx), out);
     tumbling_dirty.clear();
     const int64_t old_bound = floor_div(old_wm, tumble_ms), bound = floor_div(wm, tumble_ms);
     for (auto b = tumbling_buckets.lower_bound(old_bound); b != tumbling_buckets.end() && b->first < bound; ++b) {
       for (const PackedKey& pk : b->second) {
-        Counter& c = get(Kind::kTumbling, pk.key(), b->first);
+        TumblingCounter& c = get<Kind::kTumbling>(pk.key(), b->first);
         if (!(c.flags & kFired)) emit_tumbling(pk.key(), b->first, c, out);
       }
     }
     while (!tumbling_buckets.empty() && (tumbling_buckets.begin()->first + 1) * tumble_ms + lateness_ms <= wm) {
       const int64_t idx = tumbling_buckets.begin()->first;
-      for (const PackedKey& pk : tumbling_buckets.begin()->second) erase(Kind::kTumbling, pk.key(), idx);
+      for (const PackedKey& pk : tumbling_buckets.begin()->second) erase<Kind::kTumbling>(pk.key(), idx);
       tumbling_buckets.erase(tumbling_buckets.begin());
     }
   }
@@ -260,10 +401,10 @@ struct WindowOperator::State {
   // window that starts at that pane.
   void add_sliding(WindowKey key, int64_t t) {
     const int64_t p = floor_div(t, slide_ms);
-    ++get(Kind::kPane, key, p).count;
+    ++get<Kind::kPane>(key, p).count;
     const int64_t fired_bound = floor_div(wm, slide_ms);  // window s emitted iff s + k <= bound
     for (int64_t s = p - panes_per_window + 1; s <= p && s + panes_per_window <= fired_bound; ++s) {
-      Counter& w = get(Kind::kPane, key, s);
+      Counter& w = get<Kind::kPane>(key, s);
       if (!(w.flags & kDirty)) {
         w.flags |= kDirty;
         sliding_dirty.emplace_back(key, s);
@@ -274,13 +415,13 @@ struct WindowOperator::State {
   uint64_t sliding_sum(WindowKey key, int64_t s) const {
     uint64_t sum = 0;
     for (int64_t q = s; q < s + panes_per_window; ++q) {
-      if (const Counter* c = find(Kind::kPane, key, q)) sum += c->count;
+      if (const Counter* c = find<Kind::kPane>(key, q)) sum += c->count;
     }
     return sum;
   }
 
   void emit_sliding(WindowKey key, int64_t s, uint64_t sum, std::vector<WindowRecord>& out) {
-    Counter& w = get(Kind::kPane, key, s);
+    Counter& w = get<Kind::kPane>(key, s);
     const uint32_t revision = (w.flags & kFired) ? ++w.revision : 0;
     set_emitted(w);
     out.push_back(record(WindowKind::kSliding, s * slide_ms, (s + panes_per_window) * slide_ms, key, sum, revision));
@@ -310,7 +451,7 @@ struct WindowOperator::State {
         for (const PackedKey& pk : bucket_keys) {
           const WindowKey key = pk.key();
           bool seen_earlier = false;  // the key's earliest pane in the window handles it
-          for (int64_t r = s; r < q && !seen_earlier; ++r) seen_earlier = find(Kind::kPane, key, r) != nullptr;
+          for (int64_t r = s; r < q && !seen_earlier; ++r) seen_earlier = find<Kind::kPane>(key, r) != nullptr;
           if (seen_earlier) continue;
           const uint64_t sum = sliding_sum(key, s);
           if (sum != 0) emit_sliding(key, s, sum, out);
@@ -319,7 +460,7 @@ struct WindowOperator::State {
     }
     while (!pane_buckets.empty() && (pane_buckets.begin()->first + k) * slide_ms + lateness_ms <= wm) {
       const int64_t q = pane_buckets.begin()->first;
-      for (const PackedKey& pk : pane_buckets.begin()->second) erase(Kind::kPane, pk.key(), q);
+      for (const PackedKey& pk : pane_buckets.begin()->second) erase<Kind::kPane>(pk.key(), q);
       pane_buckets.erase(pane_buckets.begin());
     }
   }
@@ -502,6 +643,84 @@ struct WindowOperator::State {
     global_purged_hour = oldest;
     absl::erase_if(global, [&](const auto& kv) { return kv.first.hour < oldest; });
   }
+
+  // ---- checkpoint: tumbling windows and panes ----------------------------
+  // A slot: cell u64, category u32, index i64, count u32, revision u16,
+  // fired u8; a tumbling window adds violent, property, confident and sources
+  // (u32 each) and its confidence sum (u64, units of 2^-16).
+  static constexpr size_t kSlotBytes = 8 + 4 + 8 + 4 + 2 + 1;
+  static constexpr size_t kFeatureBytes = 4 * 4 + 8;
+
+  template <Kind K>
+  void save_slots(ByteWriter& out) const {
+    auto put = [&](WindowKey key, int64_t index, const CounterOf<K>& c) {
+      out.u64(key.cell);
+      out.u32(key.category);
+      out.i64(index);
+      out.u32(c.count);
+      out.u16(c.revision);
+      out.u8(c.flags & kFired);
+      if constexpr (K == Kind::kTumbling) {
+        const TumblingFeatures f = features(SlotId{key.cell, index, key.category}, c);
+        out.u32(f.violent);
+        out.u32(f.property);
+        out.u32(f.confident);
+        out.u32(f.sources);
+        out.u64(f.confidence);
+      }
+    };
+    uint64_t n = overflow<K>().size();
+    for (const auto& [key, ks] : keys) n += (inline_slot<K>(ks).c.flags & kUsed) ? 1 : 0;
+    out.u64(n);
+    for (const auto& [key, ks] : keys) {
+      const auto& in = inline_slot<K>(ks);
+      if (in.c.flags & kUsed) put(key, in.index, in.c);
+    }
+    for (const auto& [id, c] : overflow<K>()) put(WindowKey{id.cell, id.category}, id.index, c);
+  }
+
+  /// Times in a checkpoint lie in [kMinEventTime, kMaxEventTime], as every
+  /// time add() and advance() see: the margin to int64 keeps the window
+  /// arithmetic (end + lateness, pane + panes_per_window) from overflowing.
+  static bool valid_time(int64_t ms) { return ms >= to_ms(kMinEventTime) && ms <= to_ms(kMaxEventTime); }
+  static bool valid_index(int64_t index, int64_t size) {
+    return index >= floor_div(to_ms(kMinEventTime), size) && index < floor_div(to_ms(kMaxEventTime), size);
+  }
+
+  template <Kind K>
+  void load_slots(ByteReader& in, const std::function<bool(uint64_t cell)>& keep) {
+    const uint64_t n = in.count(K == Kind::kTumbling ? kSlotBytes + kFeatureBytes : kSlotBytes);
+    for (uint64_t i = 0; i < n && !in.fail(); ++i) {
+      WindowKey key;
+      key.cell = in.u64();
+      key.category = in.u32();
+      const int64_t index = in.i64();
+      if (!valid_index(index, K == Kind::kTumbling ? tumble_ms : slide_ms)) in.set_fail();
+      const uint32_t count = in.u32();
+      const uint16_t revision = in.u16();
+      const uint8_t flags = static_cast<uint8_t>(kUsed | (in.u8() & kFired));
+      TumblingFeatures f;
+      if constexpr (K == Kind::kTumbling) {
+        f.violent = in.u32();
+        f.property = in.u32();
+        f.confident = in.u32();
+        f.sources = in.u32();
+        f.confidence = in.u64();
+        // Features describe at most `count` events: anything else is corrupt
+        // (and could not be stored narrow).
+        if (uint64_t{f.violent} + f.property > count || f.confident > count ||
+            f.confidence > uint64_t{f.confident} * kConfidenceOne) {
+          in.set_fail();
+        }
+      }
+      if (in.fail() || !keep(key.cell)) continue;
+      CounterOf<K>& c = get<K>(key, index);
+      c.count = count;
+      c.revision = revision;
+      c.flags = flags;
+      if constexpr (K == Kind::kTumbling) set_features(SlotId{key.cell, index, key.category}, c, f);
+    }
+  }
 };
 
 WindowOperator::WindowOperator(const WindowsConfig& config)
@@ -517,7 +736,7 @@ void WindowOperator::add(std::span<const Event> events) {
     ++s.global[GlobalId{floor_div(t, kHourMs), e.type, e.enrich.district}];
     if (e.enrich.fine_cell == 0) continue;
     const WindowKey key{e.enrich.fine_cell, e.type};
-    if (s.tumbling_on) s.add_tumbling(key, t);
+    if (s.tumbling_on) s.add_tumbling(key, t, e);
     if (s.sliding_on) s.add_sliding(key, t);
     if (s.session_on) s.add_session(key, t);
   }
@@ -576,7 +795,8 @@ WindowOperator::Stats WindowOperator::stats() const {
     return n;
   };
   st.state_bytes = map_bytes(s.keys, sizeof(std::pair<WindowKey, KeyState>)) +
-                   map_bytes(s.tumbling_overflow, sizeof(std::pair<SlotId, Counter>)) +
+                   map_bytes(s.tumbling_overflow, sizeof(std::pair<SlotId, TumblingCounter>)) +
+                   map_bytes(s.tumbling_wide, sizeof(std::pair<SlotId, TumblingFeatures>)) +
                    map_bytes(s.pane_overflow, sizeof(std::pair<SlotId, Counter>)) +
                    map_bytes(s.session_overflow, sizeof(std::pair<WindowKey, std::vector<Session>>)) +
                    map_bytes(s.global, sizeof(std::pair<GlobalId, uint64_t>)) + bucket_bytes(s.tumbling_buckets) +
@@ -586,35 +806,17 @@ WindowOperator::Stats WindowOperator::stats() const {
 }
 
 namespace {
-constexpr uint32_t kWindowStateVersion = 1;
-constexpr size_t kSlotBytes = 8 + 4 + 8 + 4 + 2 + 1;
+// 2: tumbling windows carry their features. Version 1 is rejected (load()
+// returns false): its windows have no features to restore.
+constexpr uint32_t kWindowStateVersion = 2;
 }  // namespace
 
 void WindowOperator::save(ByteWriter& out) const {
   const State& s = *state_;
   out.u32(kWindowStateVersion);
   out.i64(s.wm);
-  auto put_slot = [&out](WindowKey key, int64_t index, const Counter& c) {
-    out.u64(key.cell);
-    out.u32(key.category);
-    out.i64(index);
-    out.u32(c.count);
-    out.u16(c.revision);
-    out.u8(c.flags & kFired);
-  };
-  for (const Kind kind : {Kind::kTumbling, Kind::kPane}) {
-    const auto& overflow = kind == Kind::kTumbling ? s.tumbling_overflow : s.pane_overflow;
-    uint64_t n = overflow.size();
-    for (const auto& [key, ks] : s.keys) {
-      n += ((kind == Kind::kTumbling ? ks.tumbling : ks.pane).c.flags & kUsed) ? 1 : 0;
-    }
-    out.u64(n);
-    for (const auto& [key, ks] : s.keys) {
-      const InlineSlot& in = kind == Kind::kTumbling ? ks.tumbling : ks.pane;
-      if (in.c.flags & kUsed) put_slot(key, in.index, in.c);
-    }
-    for (const auto& [id, c] : overflow) put_slot(WindowKey{id.cell, id.category}, id.index, c);
-  }
+  s.save_slots<Kind::kTumbling>(out);
+  s.save_slots<Kind::kPane>(out);
   uint64_t nkeys = 0;
   for (const auto& [key, ks] : s.keys) nkeys += (ks.session.flags & kUsed) ? 1 : 0;
   out.u64(nkeys);
@@ -646,21 +848,11 @@ void WindowOperator::save(ByteWriter& out) const {
 bool WindowOperator::load(ByteReader& in, const std::function<bool(uint64_t cell)>& keep) {
   State& s = *state_;
   if (in.u32() != kWindowStateVersion) return false;
-  s.wm = std::max(s.wm, in.i64());
-  for (const Kind kind : {Kind::kTumbling, Kind::kPane}) {
-    const uint64_t n = in.count(kSlotBytes);
-    for (uint64_t i = 0; i < n && !in.fail(); ++i) {
-      WindowKey key;
-      key.cell = in.u64();
-      key.category = in.u32();
-      const int64_t index = in.i64();
-      Counter c;
-      c.count = in.u32();
-      c.revision = in.u16();
-      c.flags = static_cast<uint8_t>(kUsed | (in.u8() & kFired));
-      if (!in.fail() && keep(key.cell)) s.get(kind, key, index) = c;
-    }
-  }
+  const int64_t wm = in.i64();
+  if (!State::valid_time(wm)) return false;
+  s.wm = std::max(s.wm, wm);
+  s.load_slots<Kind::kTumbling>(in, keep);
+  s.load_slots<Kind::kPane>(in, keep);
   const uint64_t nkeys = in.count(8 + 4 + 8);
   for (uint64_t i = 0; i < nkeys && !in.fail(); ++i) {
     WindowKey key;
@@ -675,6 +867,7 @@ bool WindowOperator::load(ByteReader& in, const std::function<bool(uint64_t cell
       x.count = in.u32();
       x.revision = in.u16();
       x.flags = static_cast<uint8_t>(kUsed | (in.u8() & kFired));
+      if (!State::valid_time(x.start) || !State::valid_time(x.last) || x.start > x.last) in.set_fail();
       list.push_back(x);
     }
     if (in.fail() || !keep(key.cell) || list.empty()) continue;
@@ -692,7 +885,9 @@ bool WindowOperator::load(ByteReader& in, const std::function<bool(uint64_t cell
     if (keep(0)) s.global[id] += count;
   }
   s.global_purged_hour = std::max(s.global_purged_hour, in.i64());
-  s.last_finite_wm = std::max(s.last_finite_wm, in.i64());
+  const int64_t last_finite_wm = in.i64();
+  if (!State::valid_time(last_finite_wm)) return false;
+  s.last_finite_wm = std::max(s.last_finite_wm, last_finite_wm);
   return !in.fail() && in.done();
 }
 

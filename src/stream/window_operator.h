@@ -7,13 +7,18 @@
 // and again with revision + 1 at the next watermark after a later event
 // changed a window already emitted. Windows stay updatable for
 // `allowed_lateness` after their end, then their state is dropped.
-//   tumbling  size `tumbling_size`, aligned to the Unix epoch;
+//   tumbling  size `tumbling_size`, aligned to the Unix epoch; its records
+//             also carry the window's features for the anomaly model
+//             (severity counts, confidence sum, source bitmask: see
+//             WindowRecord), updated by every event a revision adds;
 //   sliding   size `sliding_size` every `sliding_slide`, kept as panes of one
 //             slide so an event touches one counter, not size/slide of them;
 //   session   a run of events for a key with gaps under `session_gap`;
 //   global    hourly roll-ups per (district, category), summed on request.
 // State: everything above, serialisable with save()/load() at a watermark
-// boundary (when no revision is pending), so a checkpoint restores it exactly.
+// boundary (when no revision is pending), so a checkpoint restores it exactly
+// (features included; the format is versioned and load() rejects other
+// versions).
 // Threading: single-threaded; one instance per shard.
 #pragma once
 

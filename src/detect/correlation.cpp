@@ -1,0 +1,379 @@
+// CorrelationIndex: a hash map from S2 cells to the entries located in them.
+//
+// Spatial side. Cells are at the deepest level whose cells are all at least
+// radius_m wide (S2::kMinWidth). S2CellUnion::Expand(min_radius) documents
+// that a cell at that level plus all its neighbours (AppendAllNeighbors, which
+// handles cube-face edges and corners) contains every point within min_radius
+// of the cell; a query therefore visits the cell of e and its neighbours.
+// Those nine cells cover about fifteen times the area of the radius' disc, so
+// each cell splits its entries into buckets kBucketLevels levels deeper, and a
+// bucket carries its cell's bounding cap: one dot product rules out a bucket
+// whose every point is beyond the radius. The survivors are filtered by the
+// exact chord distance.
+//
+// Time side. A bucket's entries are sorted by (time, seq): a binary search
+// finds the first at or after e.time - window and the scan stops after
+// e.time + window. Expiry pops a global min-heap of (time, seq) and trims the
+// front of the buckets it touched, so its cost follows what is dropped.
+//
+// Storage. Entries live in fixed blocks (stable addresses, so the pointers
+// neighbours() returns and the (source, id) keys viewing entry ids stay valid
+// while the entry lives) with a free list; slots never reach an output.
+#include "detect/correlation.h"
+
+#include <absl/container/flat_hash_map.h>
+#include <absl/hash/hash.h>
+#include <s2/s1angle.h>
+#include <s2/s1chord_angle.h>
+#include <s2/s2cap.h>
+#include <s2/s2cell.h>
+#include <s2/s2cell_id.h>
+#include <s2/s2earth.h>
+#include <s2/s2latlng.h>
+#include <s2/s2metrics.h>
+#include <s2/s2point.h>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <memory>
+#include <numbers>
+#include <stdexcept>
+#include <string_view>
+#include <tuple>
+#include <utility>
+
+#include "stream/bytes.h"
+
+namespace sentinel::detect {
+namespace {
+
+constexpr uint32_t kMagic = 0x52524f43;  // "CORR"
+constexpr uint32_t kVersion = 1;
+#ifndef CORR_BUCKETS
+#define CORR_BUCKETS 2
+#endif
+constexpr int kBucketLevels = CORR_BUCKETS;
+// Fixed-size part of one saved entry (the id's bytes come on top).
+constexpr size_t kSavedEntryBytes = 8 + 8 + 8 + 8 + 4 + 1 + 2 + 4 + 1 + 8;
+
+bool valid_location(double lat, double lon) {
+  return std::isfinite(lat) && std::isfinite(lon) && std::fabs(lat) <= 90.0 && std::fabs(lon) <= 180.0;
+}
+
+S2Point to_point(double lat, double lon) { return S2LatLng::FromDegrees(lat, lon).ToPoint(); }
+
+int64_t saturating_add(int64_t a, int64_t b) {
+  int64_t r = 0;
+  if (__builtin_add_overflow(a, b, &r)) return b > 0 ? INT64_MAX : INT64_MIN;
+  return r;
+}
+
+int64_t saturating_sub(int64_t a, int64_t b) {
+  int64_t r = 0;
+  if (__builtin_sub_overflow(a, b, &r)) return b > 0 ? INT64_MIN : INT64_MAX;
+  return r;
+}
+
+// The total order of results: seq, then (source, id) should a caller ever
+// repeat a seq, so the order never depends on where entries are stored.
+bool before(const CorrelationEntry& a, const CorrelationEntry& b) {
+  return std::tie(a.seq, a.source, a.id) < std::tie(b.seq, b.source, b.id);
+}
+
+// Identity of a stored entry; `id` views the stored entry's string.
+struct IdKey {
+  SourceId source;
+  std::string_view id;
+  bool operator==(const IdKey&) const = default;
+  template <typename H>
+  friend H AbslHashValue(H h, const IdKey& k) {
+    return H::combine(std::move(h), k.source, k.id);
+  }
+};
+
+// Entries at stable addresses, by slot. std::deque would do, but libstdc++
+// gives it 512-byte blocks (six entries), so indexing it misses the cache in
+// its block map; blocks of 1024 entries keep that map a few cache lines.
+class EntryStore {
+ public:
+  CorrelationEntry& operator[](uint32_t slot) { return blocks_[slot >> kShift][slot & kMask]; }
+  const CorrelationEntry& operator[](uint32_t slot) const { return blocks_[slot >> kShift][slot & kMask]; }
+  uint32_t size() const { return size_; }
+  uint32_t push_back(CorrelationEntry&& e) {
+    if (size_ == blocks_.size() << kShift) blocks_.push_back(std::make_unique<CorrelationEntry[]>(kBlock));
+    (*this)[size_] = std::move(e);
+    return size_++;
+  }
+
+ private:
+  static constexpr uint32_t kShift = 10, kBlock = 1u << kShift, kMask = kBlock - 1;
+  std::vector<std::unique_ptr<CorrelationEntry[]>> blocks_;
+  uint32_t size_ = 0;
+};
+
+}  // namespace
+
+struct CorrelationIndex::Impl {
+  // What a scan reads, packed together so a bucket's entries are contiguous.
+  struct Record {
+    int64_t time;
+    uint64_t seq;
+    S2Point point;
+    uint32_t slot;
+    SourceId source;
+  };
+  // The entries in one cell kBucketLevels below level_, sorted by (time, seq).
+  struct Bucket {
+    uint64_t id;
+    S2Point center;     // of the cell's bounding cap
+    double reach2;      // squared chord: beyond it from center, no point of the
+                        // cell is within the radius
+    std::vector<Record> records;
+  };
+  struct Cell {
+    std::vector<Bucket> buckets;  // unordered; at most 4^kBucketLevels
+  };
+  struct HeapItem {
+    int64_t time;
+    uint64_t seq;
+    uint32_t slot;
+    // std::*_heap build a max-heap: invert to pop the earliest first.
+    bool operator<(const HeapItem& o) const { return std::tie(time, seq, slot) > std::tie(o.time, o.seq, o.slot); }
+  };
+  struct Hit {
+    uint64_t seq;
+    uint32_t slot;
+  };
+
+  explicit Impl(const CorrelationConfig& config) : config_(config) {
+    if (!std::isfinite(config.radius_m) || config.radius_m <= 0) {
+      throw std::invalid_argument("correlation.radius_m: must be a positive distance in metres");
+    }
+    radius_rad_ = S2Earth::MetersToRadians(config.radius_m);
+    if (radius_rad_ > S2::kMinWidth.GetValue(0)) {
+      throw std::invalid_argument("correlation.radius_m: larger than an S2 face cell (about 6,000 km)");
+    }
+    if (config.window.count() < 0) {
+      throw std::invalid_argument("correlation.window: must not be negative");
+    }
+    level_ = S2::kMinWidth.GetLevelForMinValue(radius_rad_);
+    bucket_level_ = std::min(S2CellId::kMaxLevel, level_ + kBucketLevels);
+    limit_length2_ = S1ChordAngle(S1Angle::Radians(radius_rad_)).length2();
+    window_ms_ = config.window.count();
+  }
+
+  bool insert(CorrelationEntry&& e) {
+    if (!valid_location(e.lat, e.lon)) return false;
+    if (by_id_.contains(IdKey{e.source, e.id})) return false;
+    const S2Point point = to_point(e.lat, e.lon);
+    const S2CellId leaf(point);
+    const uint64_t bucket_id = leaf.parent(bucket_level_).id();
+
+    uint32_t slot = 0;
+    if (!free_.empty()) {
+      slot = free_.back();
+      free_.pop_back();
+      entries_[slot] = std::move(e);
+      bucket_of_[slot] = bucket_id;
+    } else {
+      slot = entries_.push_back(std::move(e));
+      bucket_of_.push_back(bucket_id);
+    }
+    const CorrelationEntry& stored = entries_[slot];
+    by_id_.emplace(IdKey{stored.source, stored.id}, slot);
+
+    const Record rec{to_ms(stored.time), stored.seq, point, slot, stored.source};
+    std::vector<Record>& records = bucket(cells_[leaf.parent(level_).id()], bucket_id).records;
+    // Events come nearly in time order: the position is almost always the end.
+    auto pos = std::upper_bound(records.begin(), records.end(), rec, [](const Record& a, const Record& b) {
+      return std::tie(a.time, a.seq) < std::tie(b.time, b.seq);
+    });
+    records.insert(pos, rec);
+
+    heap_.push_back(HeapItem{rec.time, rec.seq, slot});
+    std::push_heap(heap_.begin(), heap_.end());
+    ++live_;
+    return true;
+  }
+
+  // The bucket `id` of `cell`, created empty when missing.
+  Bucket& bucket(Cell& cell, uint64_t id) {
+    for (Bucket& b : cell.buckets) {
+      if (b.id == id) return b;
+    }
+    const S2Cap cap = S2Cell(S2CellId(id)).GetCapBound();
+    // Margin of 1 m against rounding in the cap and the chord arithmetic.
+    const double reach = radius_rad_ + cap.GetRadius().radians() + S2Earth::MetersToRadians(1.0);
+    const double reach2 = reach >= std::numbers::pi ? 4.0 : S1ChordAngle(S1Angle::Radians(reach)).length2();
+    return cell.buckets.emplace_back(Bucket{id, cap.center(), reach2, {}});
+  }
+
+  void neighbours(const CorrelationEntry& e, std::vector<const CorrelationEntry*>& out) const {
+    out.clear();
+    if (!valid_location(e.lat, e.lon) || cells_.empty()) return;
+    const S2Point p = to_point(e.lat, e.lon);
+    const S2CellId home = S2CellId(p).parent(level_);
+    visit_.clear();
+    visit_.push_back(home);
+    home.AppendAllNeighbors(level_, &visit_);
+    // Around a cube vertex the same neighbour can be appended twice.
+    std::sort(visit_.begin(), visit_.end());
+    visit_.erase(std::unique(visit_.begin(), visit_.end()), visit_.end());
+
+    const int64_t t = to_ms(e.time);
+    const int64_t lo = saturating_sub(t, window_ms_);
+    const int64_t hi = saturating_add(t, window_ms_);
+    hits_.clear();
+    for (const S2CellId id : visit_) {
+      auto it = cells_.find(id.id());
+      if (it == cells_.end()) continue;
+      for (const Bucket& b : it->second.buckets) {
+        if ((p - b.center).Norm2() > b.reach2) continue;
+#ifdef CORR_LINEAR
+        for (auto r = b.records.begin(); r != b.records.end() && r->time <= hi; ++r) {
+          if (r->time < lo || r->source == e.source) continue;
+#else
+        auto r = std::lower_bound(b.records.begin(), b.records.end(), lo,
+                                  [](const Record& rec, int64_t time) { return rec.time < time; });
+        for (; r != b.records.end() && r->time <= hi; ++r) {
+          if (r->source == e.source) continue;
+#endif
+          if ((p - r->point).Norm2() <= limit_length2_) hits_.push_back(Hit{r->seq, r->slot});
+        }
+      }
+    }
+    // Sorting the records' copies of seq spares a cache miss per compared entry.
+    std::sort(hits_.begin(), hits_.end(), [this](const Hit& a, const Hit& b) {
+      if (a.seq != b.seq) return a.seq < b.seq;
+      return before(entries_[a.slot], entries_[b.slot]);
+    });
+    out.reserve(hits_.size());
+    for (const Hit& h : hits_) out.push_back(&entries_[h.slot]);
+  }
+
+  void expire(EventTime horizon) {
+    const int64_t h = to_ms(horizon);
+    if (heap_.empty() || heap_.front().time >= h) return;
+    touched_.clear();
+    while (!heap_.empty() && heap_.front().time < h) {
+      std::pop_heap(heap_.begin(), heap_.end());
+      const uint32_t slot = heap_.back().slot;
+      heap_.pop_back();
+      CorrelationEntry& entry = entries_[slot];
+      by_id_.erase(IdKey{entry.source, entry.id});  // before the viewed id changes
+      entry.id.clear();
+      touched_.push_back(bucket_of_[slot]);
+      free_.push_back(slot);
+      --live_;
+    }
+    std::sort(touched_.begin(), touched_.end());
+    touched_.erase(std::unique(touched_.begin(), touched_.end()), touched_.end());
+    for (const uint64_t bucket_id : touched_) {
+      auto it = cells_.find(S2CellId(bucket_id).parent(level_).id());
+      std::vector<Bucket>& buckets = it->second.buckets;
+      auto b = std::find_if(buckets.begin(), buckets.end(), [&](const Bucket& x) { return x.id == bucket_id; });
+      std::vector<Record>& records = b->records;
+      auto keep = std::lower_bound(records.begin(), records.end(), h,
+                                   [](const Record& rec, int64_t time) { return rec.time < time; });
+      records.erase(records.begin(), keep);
+      if (!records.empty()) continue;
+      if (b != buckets.end() - 1) *b = std::move(buckets.back());
+      buckets.pop_back();
+      if (buckets.empty()) cells_.erase(it);
+    }
+  }
+
+  void save(ByteWriter& out) const {
+    std::vector<const CorrelationEntry*> all;
+    all.reserve(live_);
+    for (const HeapItem& item : heap_) all.push_back(&entries_[item.slot]);
+    std::sort(all.begin(), all.end(), [](const CorrelationEntry* a, const CorrelationEntry* b) { return before(*a, *b); });
+    out.u32(kMagic);
+    out.u32(kVersion);
+    out.u64(all.size());
+    for (const CorrelationEntry* e : all) {
+      out.u64(e->seq);
+      out.i64(to_ms(e->time));
+      out.f64(e->lat);
+      out.f64(e->lon);
+      out.u32(std::bit_cast<uint32_t>(e->confidence));
+      out.u8(e->has_confidence ? 1 : 0);
+      out.u16(e->source);
+      out.u32(e->type);
+      out.u8(static_cast<uint8_t>(e->severity));
+      out.str(e->id);
+    }
+  }
+
+  // Fills this (empty) Impl from `in`; false on any malformed field.
+  bool load(ByteReader& in) {
+    if (in.u32() != kMagic || in.u32() != kVersion) return false;
+    const uint64_t n = in.count(kSavedEntryBytes);
+    if (in.fail()) return false;
+    for (uint64_t i = 0; i < n; ++i) {
+      CorrelationEntry e;
+      e.seq = in.u64();
+      e.time = event_time_from_ms(in.i64());
+      e.lat = in.f64();
+      e.lon = in.f64();
+      e.confidence = std::bit_cast<float>(in.u32());
+      const uint8_t has_confidence = in.u8();
+      e.source = in.u16();
+      e.type = in.u32();
+      const uint8_t severity = in.u8();
+      e.id = std::string(in.str());
+      if (in.fail() || has_confidence > 1 || severity > static_cast<uint8_t>(Severity::kOther)) return false;
+      e.has_confidence = has_confidence == 1;
+      e.severity = static_cast<Severity>(severity);
+      if (!insert(std::move(e))) return false;  // invalid location or duplicate (source, id)
+    }
+    return !in.fail();
+  }
+
+  CorrelationConfig config_;
+  double radius_rad_ = 0;
+  int level_ = 0;         // cells at least radius_m wide
+  int bucket_level_ = 0;  // level_ + kBucketLevels
+  double limit_length2_ = 0;
+  int64_t window_ms_ = 0;
+
+  EntryStore entries_;
+  std::vector<uint64_t> bucket_of_;  // by slot
+  std::vector<uint32_t> free_;
+  size_t live_ = 0;
+  absl::flat_hash_map<IdKey, uint32_t> by_id_;
+  absl::flat_hash_map<uint64_t, Cell> cells_;
+  std::vector<HeapItem> heap_;
+
+  // Scratch reused across calls so the hot path does not allocate.
+  mutable std::vector<S2CellId> visit_;
+  mutable std::vector<Hit> hits_;
+  std::vector<uint64_t> touched_;
+};
+
+CorrelationIndex::CorrelationIndex(const CorrelationConfig& config) : impl_(std::make_unique<Impl>(config)) {}
+CorrelationIndex::~CorrelationIndex() = default;
+CorrelationIndex::CorrelationIndex(CorrelationIndex&&) noexcept = default;
+CorrelationIndex& CorrelationIndex::operator=(CorrelationIndex&&) noexcept = default;
+
+void CorrelationIndex::neighbours(const CorrelationEntry& e, std::vector<const CorrelationEntry*>& out) const {
+  impl_->neighbours(e, out);
+}
+
+bool CorrelationIndex::insert(CorrelationEntry e) { return impl_->insert(std::move(e)); }
+
+void CorrelationIndex::expire(EventTime horizon) { impl_->expire(horizon); }
+
+size_t CorrelationIndex::size() const { return impl_->live_; }
+
+void CorrelationIndex::save(ByteWriter& out) const { impl_->save(out); }
+
+bool CorrelationIndex::load(ByteReader& in) {
+  auto fresh = std::make_unique<Impl>(impl_->config_);
+  if (!fresh->load(in)) return false;
+  impl_ = std::move(fresh);
+  return true;
+}
+
+}  // namespace sentinel::detect

@@ -1,0 +1,645 @@
+#include "pipeline/alerting.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <bit>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <numbers>
+#include <optional>
+
+#include "alerts/alert.h"
+#include "alerts/alert_book.h"
+#include "alerts/bias.h"
+#include "alerts/score.h"
+#include "core/interner.h"
+#include "core/json_writer.h"
+#include "core/metrics.h"
+#include "detect/correlation.h"
+#include "detect/enrichment.h"
+#include "detect/geofence.h"
+#include "detect/isolation_forest.h"
+#include "detect/spike.h"
+#include "stream/bytes.h"
+#include "stream/file_sink.h"
+
+namespace sentinel {
+
+namespace {
+
+constexpr uint32_t kStateVersion = 1;
+constexpr int64_t kHourMs = 3600'000;
+/// Features of a tumbling window for the isolation forest, in this order.
+constexpr size_t kWindowFeatures = 7;
+
+/// "sensor." matches every sensor type; "cctv.crowd" that type and its subtypes.
+bool type_matches(std::string_view type, std::string_view prefix) {
+  if (prefix.empty()) return false;
+  if (prefix.back() == '.') return type.starts_with(prefix);
+  return type == prefix || (type.starts_with(prefix) && type.size() > prefix.size() && type[prefix.size()] == '.');
+}
+
+bool any_match(std::string_view type, const std::vector<std::string>& prefixes) {
+  return std::any_of(prefixes.begin(), prefixes.end(), [&](const std::string& p) { return type_matches(type, p); });
+}
+
+int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+/// The most severe class with at least half of the window's events, else the
+/// class of the plurality; a window has no single severity, and the score's
+/// threat term wants one.
+Severity window_severity(const WindowRecord& r) {
+  if (r.count == 0) return Severity::kOther;
+  if (r.violent * 2 >= r.count) return Severity::kViolent;
+  if ((r.violent + r.property) * 2 >= r.count) return Severity::kProperty;
+  return Severity::kOther;
+}
+
+int severity_rank(Severity s) {
+  switch (s) {
+    case Severity::kViolent: return 2;
+    case Severity::kProperty: return 1;
+    case Severity::kOther: break;
+  }
+  return 0;
+}
+
+}  // namespace
+
+// ------------------------------------------------------------ shard side --
+
+AlertRules::AlertRules(const Config& config, const detect::GeofenceIndex* geofences)
+    : sensor_(config.alerts.sensor_types), correlate_(config.alerts.correlation_types), geofences_(geofences) {}
+
+uint8_t AlertRules::roles(std::string_view type) const {
+  uint8_t r = 0;
+  if (any_match(type, sensor_)) r |= SignalEvent::kSensor;
+  if (any_match(type, correlate_)) r |= SignalEvent::kCorrelate;
+  return r;
+}
+
+uint64_t AlertRules::geofence_candidates(std::string_view type) const {
+  return geofences_ == nullptr ? 0 : geofences_->rules_for_type(type);
+}
+
+SignalStage::SignalStage(const AlertRules& rules, const detect::GeofenceIndex* geofences, const Interner& types)
+    : rules_(rules), geofences_(geofences), types_(types) {}
+
+const SignalStage::TypeRoles& SignalStage::roles_of(TypeId type) {
+  if (type >= type_roles_.size()) type_roles_.resize(static_cast<size_t>(type) + 1);
+  TypeRoles& t = type_roles_[type];
+  if (!t.known) {
+    const std::string_view name = types_.name(type);
+    t.roles = rules_.roles(name);
+    t.geofences = rules_.geofence_candidates(name);
+    t.known = true;
+  }
+  return t;
+}
+
+void SignalStage::process(std::span<Event> events) {
+  if (!out_) out_ = std::make_unique<ShardSignals>();
+  auto& counts = out_->districts;
+  for (const Event& e : events) {
+    if (e.has_location && e.enrich.district >= 0) {
+      const int64_t hour = floor_div(to_ms(e.time), kHourMs);
+      // Batches are mostly in time order and a city has few districts: the
+      // last few entries almost always hold the one to bump.
+      bool found = false;
+      for (size_t i = counts.size(), n = 0; i > 0 && n < 8; --i, ++n) {
+        DistrictHourCount& c = counts[i - 1];
+        if (c.hour == hour && c.district == e.enrich.district) {
+          ++c.events;
+          found = true;
+          break;
+        }
+      }
+      if (!found) counts.push_back(DistrictHourCount{hour, e.enrich.district, 1});
+    }
+    const TypeRoles& t = roles_of(e.type);
+    uint64_t fences = 0;
+    if (t.geofences != 0 && e.has_location) fences = geofences_->match(e.lat, e.lon, t.geofences);
+    if (t.roles == 0 && fences == 0) continue;
+    SignalEvent& s = out_->events.emplace_back();
+    s.seq = e.seq;
+    s.id.assign(e.id);
+    s.time = e.time;
+    s.read_watermark = e.read_watermark;
+    s.ingest_time = e.ingest_time;
+    s.lat = e.lat;
+    s.lon = e.lon;
+    s.confidence = e.confidence;
+    s.has_confidence = e.has_confidence;
+    s.has_location = e.has_location;
+    s.site_distance_m = e.enrich.site_distance_m;
+    s.fine_cell = e.enrich.fine_cell;
+    s.district = e.enrich.district;
+    s.geofences = fences;
+    s.source = e.source;
+    s.type = e.type;
+    s.severity = e.severity;
+    s.roles = t.roles;
+  }
+}
+
+std::unique_ptr<StageOutput> SignalStage::take_output() {
+  if (!out_ || (out_->events.empty() && out_->districts.empty())) return nullptr;
+  return std::move(out_);
+}
+
+// ----------------------------------------------------------- merger side --
+
+struct AlertStage::Impl {
+  const Config& config;
+  const Enricher& enricher;
+  const detect::GeofenceIndex* geofences;
+  const Interner& sources;
+  const Interner& types;
+  FileSink& alerts_out;
+  AuditFn audit;
+  AlertCounters& counters;
+  LatencyHistogram* event_to_alert;
+
+  detect::CorrelationIndex correlation;
+  std::optional<detect::SpikeDetector> spike;
+  std::optional<detect::OnlineIsolationForest> forest;
+  BiasMonitor bias;
+  AlertBook book;
+
+  EventTime last_spike_expiry = kMinEventTime;
+  bool live = false;
+  std::vector<const SignalEvent*> ordered;
+  std::vector<const detect::CorrelationEntry*> neighbours;
+  std::vector<BiasChange> bias_changes;
+  std::string line, reasons;
+
+  Impl(const Config& c, const Enricher& en, const detect::GeofenceIndex* g, const Interner& src, const Interner& ty, FileSink& out, AuditFn a,
+       AlertCounters& k, LatencyHistogram* h)
+      : config(c),
+        enricher(en),
+        geofences(g),
+        sources(src),
+        types(ty),
+        alerts_out(out),
+        audit(std::move(a)),
+        counters(k),
+        event_to_alert(h),
+        correlation(c.correlation),
+        bias(c.bias),
+        book(c.dedup, c.windows.allowed_lateness) {
+    if (c.spike.enabled && c.windows.tumbling) spike.emplace(c.spike, c.windows.tumbling_size);
+    if (c.ml.enabled && c.windows.tumbling) {
+      detect::OnlineIsolationForest::Options o;
+      o.n_features = kWindowFeatures;
+      o.sample_size = c.ml.sample_size;
+      o.rebuild_every = c.ml.rebuild_every;
+      o.n_estimators = static_cast<int>(c.ml.n_estimators);
+      o.max_samples = static_cast<int>(c.ml.max_samples);
+      o.base_seed = c.ml.seed;
+      forest.emplace(o);
+    }
+  }
+
+  std::string district_name(int32_t d) const {
+    const auto& names = enricher.district_names();
+    return d >= 0 && static_cast<size_t>(d) < names.size() ? names[static_cast<size_t>(d)] : std::string();
+  }
+
+  /// Writes an alert that is new or changed, audits it, and measures latency.
+  void emit(AlertBook::Offer offer, const Alert& a, ProcTime ingest_time, std::string_view gate) {
+    line.clear();
+    render_alert(a, line);
+    alerts_out.write_line(line);
+    const bool is_new = offer == AlertBook::Offer::kNew;
+    const bool trend = a.status == AlertStatus::kTrendWatch;
+    if (is_new) {
+      (trend ? counters.trend_watch : counters.alerts).fetch_add(1, std::memory_order_relaxed);
+    } else {
+      counters.updates.fetch_add(1, std::memory_order_relaxed);
+    }
+    reasons.clear();
+    JsonWriter w(reasons);
+    w.begin_object()
+        .member("type", alert_type_name(a.type))
+        .member("status", alert_status_name(a.status))
+        .member("dedup_key", a.dedup_key)
+        .member("priority", priority_name(a.score.priority))
+        .member("score", round_term(a.score.score));
+    w.key("terms").begin_object();
+    w.member("threat_severity", round_term(a.score.terms.threat_severity));
+    w.member("model_confidence", round_term(a.score.terms.model_confidence));
+    w.member("corroboration", round_term(a.score.terms.corroboration));
+    w.member("temporal_urgency", round_term(a.score.terms.temporal_urgency));
+    w.member("spatial_sensitivity", round_term(a.score.terms.spatial_sensitivity));
+    w.member("boost", round_term(a.score.terms.boost));
+    w.end_object();
+    w.member("gate", gate).member("count", a.count).member("revision", static_cast<uint64_t>(a.revision));
+    w.member("bias_review", a.bias_review);
+    w.end_object();
+    const AuditDecision d = !is_new ? AuditDecision::kUpdate : trend ? AuditDecision::kTrendWatch : AuditDecision::kAlert;
+    audit(a.last_seen, d, a.alert_id, reasons);
+    if (event_to_alert != nullptr && ingest_time != ProcTime{}) {
+      event_to_alert->record(std::chrono::duration_cast<std::chrono::nanoseconds>(
+          std::chrono::steady_clock::now() - ingest_time));
+    }
+    counters.open_alerts.store(book.size(), std::memory_order_relaxed);
+  }
+
+  void offer(AlertCandidate&& c, EventTime now, ProcTime ingest_time, std::string_view gate) {
+    const Alert* a = nullptr;
+    const AlertBook::Offer o = book.offer(std::move(c), now, a);
+    if (o == AlertBook::Offer::kUnchanged || a == nullptr) return;
+    emit(o, *a, ingest_time, gate);
+  }
+
+  void suppress(EventTime ts, std::string_view ref, std::string_view type, std::string_view why,
+                const std::function<void(JsonWriter&)>& details) {
+    counters.suppressed.fetch_add(1, std::memory_order_relaxed);
+    reasons.clear();
+    JsonWriter w(reasons);
+    w.begin_object().member("type", type).member("reason", why);
+    if (details) details(w);
+    w.end_object();
+    audit(ts, AuditDecision::kSuppressed, ref, reasons);
+  }
+
+  double confidence_of(bool has, float c) const { return has ? c : config.priority.default_confidence; }
+
+  // ---- events ----------------------------------------------------------
+  void handle_event(const SignalEvent& e, EventTime epoch_now) {
+    const EventTime now = live ? epoch_now : e.read_watermark;
+    const std::string_view type_name = types.name(e.type);
+    // Neighbours from other sources, and the best confidence per source.
+    neighbours.clear();
+    if (e.has_location && (e.roles & (SignalEvent::kCorrelate | SignalEvent::kSensor)) != 0) {
+      detect::CorrelationEntry entry;
+      entry.seq = e.seq;
+      entry.time = e.time;
+      entry.lat = e.lat;
+      entry.lon = e.lon;
+      entry.confidence = e.confidence;
+      entry.has_confidence = e.has_confidence;
+      entry.source = e.source;
+      entry.type = e.type;
+      entry.severity = e.severity;
+      entry.id = e.id;
+      correlation.neighbours(entry, neighbours);
+      if ((e.roles & SignalEvent::kCorrelate) != 0) correlation.insert(std::move(entry));
+    }
+    // Sources that corroborate: best confidence per source at or above the
+    // per-source gate (sorted by source name for stable output).
+    std::map<std::string_view, double> best;
+    std::vector<const detect::CorrelationEntry*> corroborating;
+    for (const detect::CorrelationEntry* n : neighbours) {
+      const double c = confidence_of(n->has_confidence, n->confidence);
+      if (c < config.thresholds.correlation_per_source) continue;
+      corroborating.push_back(n);
+      auto [it, created] = best.try_emplace(sources.name(n->source), c);
+      if (!created) it->second = std::max(it->second, c);
+    }
+    const double own = confidence_of(e.has_confidence, e.confidence);
+
+    auto base_candidate = [&](AlertType type, std::string category) {
+      AlertCandidate c;
+      c.type = type;
+      c.status = AlertStatus::kAlert;
+      c.category = std::move(category);
+      c.cell = e.fine_cell;
+      c.cell_token = e.has_location ? Enricher::cell_token(e.fine_cell) : "-";
+      c.has_location = e.has_location;
+      c.lat = e.lat;
+      c.lon = e.lon;
+      c.district = district_name(e.district);
+      c.event_time = e.time;
+      c.event_ids.push_back(e.id);
+      return c;
+    };
+    auto add_corroboration = [&](AlertCandidate& c, double& combined, Severity& severity, EventTime& latest) {
+      std::map<std::string_view, double> per_source = best;
+      auto [it, created] = per_source.try_emplace(sources.name(e.source), own);
+      if (!created) it->second = std::max(it->second, own);
+      double miss = 1;
+      for (const auto& [name, conf] : per_source) {
+        c.sources.emplace_back(name);
+        miss *= 1 - conf;
+      }
+      combined = 1 - miss;
+      severity = e.severity;
+      latest = e.time;
+      for (const detect::CorrelationEntry* n : corroborating) {
+        c.event_ids.push_back(n->id);
+        if (severity_rank(n->severity) > severity_rank(severity)) severity = n->severity;
+        latest = std::max(latest, n->time);
+      }
+    };
+
+    // The sensor rule: always an alert, verified when another source agrees.
+    if ((e.roles & SignalEvent::kSensor) != 0) {
+      AlertCandidate c = base_candidate(AlertType::kSensor, std::string(type_name));
+      double combined = own;
+      Severity severity = e.severity;
+      EventTime latest = e.time;
+      add_corroboration(c, combined, severity, latest);
+      c.verified = !best.empty();
+      c.has_confidence = e.has_confidence || !best.empty();
+      c.confidence = best.empty() ? e.confidence : combined;
+      c.score = score_alert(ScoreInput{severity, c.has_confidence, c.confidence, static_cast<int>(c.sources.size()),
+                                       latest, now, e.site_distance_m},
+                            config.priority);
+      offer(std::move(c), now, e.ingest_time, "sensor: always alerts");
+    } else if ((e.roles & SignalEvent::kCorrelate) != 0) {
+      // Correlation: the event with the other sources near it.
+      if (own < config.thresholds.correlation_per_source) {
+        suppress(e.time, e.id, "correlation", "confidence below thresholds.correlation_per_source",
+                 [&](JsonWriter& w) {
+                   w.member("event_type", type_name).member("confidence", round_term(own));
+                   w.member("threshold", config.thresholds.correlation_per_source);
+                 });
+      } else if (best.empty() || (best.size() == 1 && best.begin()->first == sources.name(e.source))) {
+        suppress(e.time, e.id, "correlation", "no other source within correlation.radius_m and correlation.window",
+                 [&](JsonWriter& w) {
+                   w.member("event_type", type_name).member("confidence", round_term(own));
+                   w.member("radius_m", config.correlation.radius_m)
+                       .member("window", format_duration(config.correlation.window));
+                 });
+      } else {
+        double combined = 0;
+        Severity severity = e.severity;
+        EventTime latest = e.time;
+        AlertCandidate c = base_candidate(AlertType::kCorrelation, "");
+        add_corroboration(c, combined, severity, latest);
+        // One incident, one key: the place of its earliest corroborating event.
+        const detect::CorrelationEntry* anchor = nullptr;
+        for (const detect::CorrelationEntry* n : corroborating) {
+          if (anchor == nullptr || n->seq < anchor->seq) anchor = n;
+        }
+        if (anchor != nullptr && anchor->seq < e.seq) {
+          c.cell = enricher.fine_cell(anchor->lat, anchor->lon);
+          c.cell_token = Enricher::cell_token(c.cell);
+          c.lat = anchor->lat;
+          c.lon = anchor->lon;
+          c.district = district_name(enricher.district_of(anchor->lat, anchor->lon));
+        }
+        c.category = std::string(severity_name(severity));
+        if (combined < config.thresholds.correlation_combined) {
+          suppress(e.time, e.id, "correlation", "combined confidence below thresholds.correlation_combined",
+                   [&](JsonWriter& w) {
+                     w.member("combined", round_term(combined))
+                         .member("threshold", config.thresholds.correlation_combined);
+                   });
+        } else {
+          c.verified = true;
+          c.has_confidence = true;
+          c.confidence = combined;
+          const double site = anchor != nullptr && anchor->seq < e.seq
+                                  ? enricher.nearest_site(c.lat, c.lon).distance_m
+                                  : static_cast<double>(e.site_distance_m);
+          c.score = score_alert(ScoreInput{severity, true, combined, static_cast<int>(c.sources.size()), latest, now,
+                                           site},
+                                config.priority);
+          offer(std::move(c), now, e.ingest_time, "correlation: combined confidence passes");
+        }
+      }
+    }
+
+    // Geofences: every matching rule alerts.
+    for (uint64_t fences = e.geofences; fences != 0; fences &= fences - 1) {
+      const auto rule = static_cast<size_t>(std::countr_zero(fences));
+      AlertCandidate c = base_candidate(AlertType::kGeofence, geofences->rules()[rule].name);
+      double combined = own;
+      Severity severity = e.severity;
+      EventTime latest = e.time;
+      add_corroboration(c, combined, severity, latest);
+      c.verified = !best.empty();
+      c.has_confidence = e.has_confidence || !best.empty();
+      c.confidence = best.empty() ? e.confidence : combined;
+      c.score = score_alert(ScoreInput{e.severity, c.has_confidence, c.confidence, static_cast<int>(c.sources.size()),
+                                       latest, now, e.site_distance_m},
+                            config.priority);
+      const detect::GeofenceIndex::Hit hit = geofences->describe(rule, e.lat, e.lon);
+      offer(std::move(c), now, e.ingest_time,
+            fmt::format("geofence {}: {} ({:.0f} m): always alerts", geofences->rules()[rule].name, hit.place,
+                        hit.distance_m));
+    }
+  }
+
+  // ---- windows ---------------------------------------------------------
+  AlertCandidate window_candidate(AlertType type, const WindowRecord& r) const {
+    AlertCandidate c;
+    c.type = type;
+    c.status = AlertStatus::kAlert;
+    c.category = std::string(types.name(r.key.category));
+    c.cell = r.key.cell;
+    c.cell_token = Enricher::cell_token(r.key.cell);
+    const Enricher::LatLon at = Enricher::cell_center(r.key.cell);
+    c.has_location = true;
+    c.lat = at.lat;
+    c.lon = at.lon;
+    c.district = district_name(enricher.district_of(at.lat, at.lon));
+    c.event_time = r.start;
+    // A window has no event id of its own: name it by its place, start and
+    // count, so a re-emission with a higher count (late events) is new
+    // evidence for its alert, and a repeat of the same result is not.
+    c.event_ids.push_back(
+        fmt::format("window:{}/{}/{}#{}", c.cell_token, c.category, format_rfc3339(r.start), r.count));
+    for (uint32_t bits = r.sources; bits != 0; bits &= bits - 1) {
+      c.sources.emplace_back(sources.name(static_cast<SourceId>(std::countr_zero(bits))));
+    }
+    std::sort(c.sources.begin(), c.sources.end());
+    return c;
+  }
+
+  PriorityScore window_score(const AlertCandidate& c, const WindowRecord& r, EventTime now) const {
+    const double site = enricher.nearest_site(c.lat, c.lon).distance_m;
+    return score_alert(ScoreInput{window_severity(r), true, c.confidence,
+                                  std::max(1, std::popcount(r.sources)), r.end, now, site},
+                       config.priority);
+  }
+
+  void handle_spike(const WindowRecord& r, EventTime now) {
+    std::optional<detect::SpikeVerdict> v = r.revision == 0 ? spike->observe(r.key, r.start, r.count)
+                                                            : spike->revise(r.key, r.start, r.count);
+    if (!v) return;
+    AlertCandidate c = window_candidate(AlertType::kSpike, r);
+    c.has_confidence = true;
+    c.confidence = v->confidence;
+    c.score = window_score(c, r, now);
+    const bool alert = v->confidence >= config.thresholds.spike;
+    c.status = alert ? AlertStatus::kAlert : AlertStatus::kTrendWatch;
+    const int32_t district = enricher.district_of(c.lat, c.lon);
+    if (alert) {
+      bias.add_ml_alert(district, r.start);
+      c.bias_review = bias.flagged(district);
+    }
+    offer(std::move(c), now, ProcTime{},
+          alert ? fmt::format("spike: confidence {:.4f} >= thresholds.spike {}", v->confidence, config.thresholds.spike)
+                : fmt::format("spike: confidence {:.4f} < thresholds.spike {}: trend_watch", v->confidence,
+                              config.thresholds.spike));
+  }
+
+  void features(const WindowRecord& r, std::array<float, kWindowFeatures>& x) const {
+    const double n = static_cast<double>(std::max<uint64_t>(r.count, 1));
+    const double hour = enricher.local_time(r.start).hour;
+    const double angle = 2 * std::numbers::pi * hour / 24;
+    x[0] = static_cast<float>(std::log1p(static_cast<double>(r.count)));
+    x[1] = static_cast<float>(std::popcount(r.sources));
+    x[2] = static_cast<float>(r.violent / n);
+    x[3] = static_cast<float>(r.property / n);
+    x[4] = static_cast<float>(r.confident == 0 ? 0.0 : r.confidence_sum / r.confident);
+    x[5] = static_cast<float>(std::sin(angle));
+    x[6] = static_cast<float>(std::cos(angle));
+  }
+
+  void handle_ml(const WindowRecord& r, EventTime now) {
+    std::array<float, kWindowFeatures> x{};
+    features(r, x);
+    const Result<std::optional<double>> scored = forest->observe(x);
+    if (!scored.ok() || !scored.value()) return;  // warm-up
+    counters.windows_scored.fetch_add(1, std::memory_order_relaxed);
+    const double confidence = detect::IsolationForest::confidence(*scored.value());
+    if (confidence <= config.ml.candidate_confidence) return;
+    AlertCandidate c = window_candidate(AlertType::kMlAnomaly, r);
+    if (confidence < config.thresholds.ml_anomaly) {
+      suppress(r.start, c.event_ids.front(), "ml_anomaly", "confidence below thresholds.ml_anomaly",
+               [&](JsonWriter& w) {
+                 w.member("cell", c.cell_token).member("category", c.category);
+                 w.member("confidence", round_term(confidence)).member("threshold", config.thresholds.ml_anomaly);
+                 w.member("count", r.count);
+               });
+      return;
+    }
+    c.has_confidence = true;
+    c.confidence = confidence;
+    c.score = window_score(c, r, now);
+    const int32_t district = enricher.district_of(c.lat, c.lon);
+    bias.add_ml_alert(district, r.start);
+    c.bias_review = bias.flagged(district);
+    offer(std::move(c), now, ProcTime{},
+          fmt::format("ml_anomaly: confidence {:.4f} >= thresholds.ml_anomaly {}", confidence,
+                      config.thresholds.ml_anomaly));
+  }
+
+  void process(std::span<const std::unique_ptr<StageOutput>> outputs, std::span<const WindowRecord> records,
+               EventTime now) {
+    ordered.clear();
+    for (const auto& o : outputs) {
+      const auto* s = dynamic_cast<const ShardSignals*>(o.get());
+      if (s == nullptr) continue;
+      for (const SignalEvent& e : s->events) ordered.push_back(&e);
+      for (const DistrictHourCount& d : s->districts) {
+        bias.add_events(d.district, event_time_from_ms(d.hour * kHourMs), d.events);
+      }
+    }
+    std::sort(ordered.begin(), ordered.end(), [](const SignalEvent* a, const SignalEvent* b) { return a->seq < b->seq; });
+    counters.signals.fetch_add(ordered.size(), std::memory_order_relaxed);
+    for (const SignalEvent* e : ordered) handle_event(*e, now);
+
+    // The budget is wall time, so it only applies live: a replay must give
+    // the same alerts on any machine, and stalls no one by taking its time.
+    const auto budget_end = std::chrono::steady_clock::now() + config.ml.budget;
+    const bool enforce_budget = live;
+    bool over_budget = false;
+    uint64_t unscored = 0;
+    for (const WindowRecord& r : records) {
+      if (r.kind != WindowKind::kTumbling || r.retracted) continue;
+      if (spike) handle_spike(r, now);
+      if (forest && r.revision == 0) {
+        if (enforce_budget && !over_budget && std::chrono::steady_clock::now() >= budget_end) over_budget = true;
+        if (over_budget) {
+          ++unscored;
+          continue;
+        }
+        handle_ml(r, now);
+      }
+    }
+    if (unscored > 0) {
+      counters.unscored.fetch_add(unscored, std::memory_order_relaxed);
+      spdlog::warn("ml: {} window(s) passed unscored: the isolation forest ran past ml.budget ({})", unscored,
+                   format_duration(config.ml.budget));
+    }
+
+    bias_changes.clear();
+    bias.evaluate(now, bias_changes);
+    for (const BiasChange& ch : bias_changes) {  // BiasMonitor logs each change
+      const std::string name = district_name(ch.district);
+      if (ch.flagged) counters.bias_flagged.fetch_add(1, std::memory_order_relaxed);
+      reasons.clear();
+      JsonWriter w(reasons);
+      w.begin_object().member("district", name).member("flagged", ch.flagged);
+      w.member("ratio", std::isfinite(ch.ratio) ? round_term(ch.ratio) : 1e9);
+      w.member("alert_share", round_term(ch.alert_share)).member("event_share", round_term(ch.event_share));
+      w.member("alerts", ch.alerts).member("events", ch.events);
+      w.member("total_alerts", ch.total_alerts).member("total_events", ch.total_events);
+      w.member("min_ratio", config.bias.min_ratio).member("max_ratio", config.bias.max_ratio);
+      w.member("window", format_duration(config.bias.window)).end_object();
+      audit(now, AuditDecision::kBiasReview, "district:" + name, reasons);
+    }
+
+    // Forget what can no longer match: an event not late is at most
+    // allowed_lateness behind the watermark, and correlates within the window.
+    if (now != kMinEventTime && now != kMaxEventTime) {
+      correlation.expire(now - config.windows.allowed_lateness - config.correlation.window);
+      book.expire(now);
+      if (spike && (last_spike_expiry == kMinEventTime || now - last_spike_expiry >= Millis(kHourMs * 24))) {
+        spike->expire(now - Millis(kHourMs * 24 * 7));
+        last_spike_expiry = now;
+      }
+    }
+    counters.open_alerts.store(book.size(), std::memory_order_relaxed);
+  }
+};
+
+AlertStage::AlertStage(const Config& config, const Enricher& enricher, const detect::GeofenceIndex* geofences,
+                       const Interner& sources, const Interner& types, FileSink& alerts_out, AuditFn audit,
+                       AlertCounters& counters, LatencyHistogram* event_to_alert, bool live)
+    : impl_(std::make_unique<Impl>(config, enricher, geofences, sources, types, alerts_out, std::move(audit), counters,
+                                   event_to_alert)) {
+  impl_->live = live;
+}
+
+AlertStage::~AlertStage() = default;
+
+void AlertStage::process(std::span<const std::unique_ptr<StageOutput>> signals, std::span<const WindowRecord> records,
+                         EventTime now) {
+  impl_->process(signals, records, now);
+}
+
+void AlertStage::save(ByteWriter& out) const {
+  const Impl& p = *impl_;
+  out.u32(kStateVersion);
+  p.correlation.save(out);
+  p.book.save(out);
+  p.bias.save(out);
+  out.u8(p.spike ? 1 : 0);
+  if (p.spike) p.spike->save(out);
+  out.u8(p.forest ? 1 : 0);
+  if (p.forest) p.forest->save(out);
+  out.i64(to_ms(p.last_spike_expiry));
+  for (const auto* c : {&p.counters.alerts, &p.counters.updates, &p.counters.suppressed, &p.counters.trend_watch,
+                        &p.counters.unscored, &p.counters.signals, &p.counters.windows_scored,
+                        &p.counters.bias_flagged}) {
+    out.u64(c->load());
+  }
+}
+
+bool AlertStage::load(ByteReader& in) {
+  Impl& p = *impl_;
+  if (in.u32() != kStateVersion) return false;
+  if (!p.correlation.load(in) || !p.book.load(in) || !p.bias.load(in)) return false;
+  if ((in.u8() != 0) != p.spike.has_value()) return false;
+  if (p.spike && !p.spike->load(in)) return false;
+  if ((in.u8() != 0) != p.forest.has_value()) return false;
+  if (p.forest && !p.forest->load(in)) return false;
+  p.last_spike_expiry = event_time_from_ms(in.i64());
+  for (auto* c : {&p.counters.alerts, &p.counters.updates, &p.counters.suppressed, &p.counters.trend_watch,
+                  &p.counters.unscored, &p.counters.signals, &p.counters.windows_scored, &p.counters.bias_flagged}) {
+    c->store(in.u64());
+  }
+  p.counters.open_alerts.store(p.book.size());
+  return !in.fail();
+}
+
+}  // namespace sentinel
