@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Replay throughput (parse -> route -> enrich -> all windows, outputs written)
+# Replay throughput of the whole pipeline (parse -> route -> enrich -> signals
+# and geofences -> all windows -> alert stage: correlation, sensor, geofence,
+# spike, isolation forest, score, bias, dedup -> alerts.jsonl and the signed
+# audit log, every output written)
 # against merely parsing the same file with the same JSON parser (simdjson
 # On Demand, every field read), measured in the same run. Prints medians.
 # Usage: bench/replay_throughput.sh [BUILD_DIR] [EVENTS]
@@ -12,8 +15,19 @@ trap 'rm -rf "$work"' EXIT
 # A dense stream: 2M events over ~100 (cell, type) keys in central Chicago,
 # 4 events/s of event time, with 0.1% malformed and 0.1% duplicate lines.
 /usr/bin/python3 "$root/tests/integration/make_stream.py" "$work/in.jsonl" "$events" 5 0.03
-# Full enrichment: the 77 community areas and 566 schools of the demo.
+# Full enrichment: the 77 community areas and 566 schools of the demo; the
+# audit log signed (chain head every 64 records) and a geofence rule.
 sed "s#data/#$root/examples/data/#" "$root/examples/demo.yaml" > "$work/bench.yaml"
+"$build/src/app/sentinel" keys generate --out "$work/keys" > /dev/null
+cat >> "$work/bench.yaml" <<YAML
+audit:
+  key: $work/keys/audit.key
+geofences:
+  - name: schools-150m
+    sites: $root/examples/data/chicago/chicago_public_schools_2011.geojson
+    radius_m: 150
+    types: [sensor., cad.call.weapon]
+YAML
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 rates=()
@@ -25,6 +39,8 @@ for run in 1 2 3 4 5; do
 done
 replay=$(printf '%s\n' "${rates[@]}" | median)
 windows=$(wc -l < "$work/out/windows.jsonl")
+alerts=$(wc -l < "$work/out/alerts.jsonl")
+audits=$(wc -l < "$work/out/audit.jsonl")
 parse_json=$(SENTINEL_PARSE_FILE="$work/in.jsonl" "$build/bench/parse_bench" \
   --benchmark_filter='Baseline_OnDemandPerLine|Decoder_DecodePerLine' --benchmark_repetitions=5 \
   --benchmark_report_aggregates_only=true --benchmark_format=json 2>/dev/null)
@@ -34,8 +50,8 @@ print(int([b for b in d['benchmarks'] if b['name']=='$1_median'][0]['items_per_s
 parse=$(rate_of Baseline_OnDemandPerLine)
 decode=$(rate_of Decoder_DecodePerLine)
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "input: $events lines, $(du -m "$work/in.jsonl" | cut -f1) MB; windows written: $windows"
-echo "replay (parse+route+enrich+windows+outputs), median of 5: $replay events/s (runs: ${rates[*]})"
+echo "input: $events lines, $(du -m "$work/in.jsonl" | cut -f1) MB; written: $windows windows, $alerts alert records, $audits audit records"
+echo "replay (whole pipeline, every stage, signed audit), median of 5: $replay events/s (runs: ${rates[*]})"
 echo "parse only (simdjson On Demand, all fields, one core), median of 5: $parse events/s"
 echo "decode only (EventDecoder: parse + validate), median of 5: $decode events/s"
 awk -v r="$replay" -v p="$parse" -v d="$decode" 'BEGIN {printf "ratio replay/parse: %.3f   replay/decode: %.3f\n", r / p, r / d}'

@@ -16,6 +16,7 @@
 #include "alerts/audit_log.h"
 #include "alerts/keys.h"
 #include "core/config.h"
+#include "pipeline/alerting.h"
 #include "pipeline/replay.h"
 #include "server/live_service.h"
 
@@ -57,9 +58,13 @@ class ProgressPrinter {
     last_ = now;
     last_events_ = events;
     const int64_t wm = c.watermark_ms.load();
-    fmt::print(stderr, "[replay] {:>7} ev/s | events {} | watermark {} | lag {} | dead letters {} | late {} | dup {} | windows {}{}\n",
+    const AlertCounters& a = p.alert_counters();
+    fmt::print(stderr,
+               "[replay] {:>7} ev/s | events {} | watermark {} | lag {} | dead letters {} | late {} | dup {} | windows {} | "
+               "alerts {} (updates {}, trend_watch {}, suppressed {}){}\n",
                rate(eps), events, wm == INT64_MIN ? std::string("-") : format_rfc3339(event_time_from_ms(wm)),
-               p.backlog(), c.dead_letters.load(), c.late.load(), c.duplicates.load(), c.windows.load(),
+               p.backlog(), c.dead_letters.load(), c.late.load(), c.duplicates.load(), c.windows.load(), a.alerts.load(),
+               a.updates.load(), a.trend_watch.load(), a.suppressed.load(),
                p.latest_highlight().empty() ? "" : " | " + p.latest_highlight());
   }
 
@@ -71,9 +76,9 @@ class ProgressPrinter {
 void print_summary(const ReplaySummary& s, const std::string& out_dir) {
   fmt::print(stderr,
              "[replay] done in {:.2f} s on {} shard(s): {} lines, {} events ({}/s), {} dead letters, {} late, "
-             "{} duplicates, {} window results in {}\n",
+             "{} duplicates, {} window results, {} alerts ({} updates, {} trend_watch, {} suppressed) in {}\n",
              s.seconds, s.shards, s.lines, s.events, rate(s.seconds > 0 ? static_cast<double>(s.events) / s.seconds : 0),
-             s.dead_letters, s.late, s.duplicates, s.windows, out_dir);
+             s.dead_letters, s.late, s.duplicates, s.windows, s.alerts, s.updates, s.trend_watch, s.suppressed, out_dir);
 }
 
 int run_replay_command(const std::string& config_path, ReplayOptions opts, bool quiet) {

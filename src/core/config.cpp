@@ -758,6 +758,9 @@ const std::vector<KeySpec>& schema() {
                  "Another source within this many metres corroborates an event."),
       duration_key("correlation.window", &member<&C::correlation, &CorrelationConfig::window>, "1s", "1d",
                    "... within this much event time (either way)."),
+      int_key("correlation.max_neighbours", &member<&C::correlation, &CorrelationConfig::max_neighbours>, 1, 10'000,
+              "An event takes at most this many of its most recent neighbours from other sources (a dense "
+              "incident stays one bounded alert; its count still rises with each event)."),
 
       bool_key("spike.enabled", &member<&C::spike, &SpikeConfig::enabled>, "Run spike detection."),
       enum_key("spike.method", &member<&C::spike, &SpikeConfig::method>, {"poisson", "ewma"},

@@ -123,6 +123,7 @@ struct AlertsConfig {
 struct CorrelationConfig {
   double radius_m = 500;                   ///< another source within this distance corroborates
   Millis window = Millis(15 * 60'000);     ///< ... and within this much event time
+  uint32_t max_neighbours = 32;            ///< most recent corroborating events an alert takes
 };
 
 struct SpikeConfig {

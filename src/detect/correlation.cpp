@@ -1,10 +1,11 @@
 // CorrelationIndex: a hash map from S2 cells to the entries located in them.
 //
 // Spatial side. Cells are at the deepest level whose cells are all at least
-// radius_m wide (S2::kMinWidth). S2CellUnion::Expand(min_radius) documents
-// that a cell at that level plus all its neighbours (AppendAllNeighbors, which
-// handles cube-face edges and corners) contains every point within min_radius
-// of the cell; a query therefore visits the cell of e and its neighbours.
+// radius_m wide (S2::kMinWidth). S2CellUnion::Expand(min_radius, ...) is
+// documented to cover every point within min_radius of a union and is built
+// exactly so: the ancestor at that level plus its AppendAllNeighbors (which
+// handles cube-face edges and corners). A query therefore visits the cell of
+// e and its neighbours.
 // Those nine cells cover about fifteen times the area of the radius' disc, so
 // each cell splits its entries into buckets kBucketLevels levels deeper, and a
 // bucket carries its cell's bounding cap: one dot product rules out a bucket
@@ -50,10 +51,10 @@ namespace {
 
 constexpr uint32_t kMagic = 0x52524f43;  // "CORR"
 constexpr uint32_t kVersion = 1;
-#ifndef CORR_BUCKETS
-#define CORR_BUCKETS 2
-#endif
-constexpr int kBucketLevels = CORR_BUCKETS;
+// Buckets one level below the query cells: in bench/correlation_bench.cpp two
+// levels scan fewer records but touch more bucket headers and vectors, and
+// come out slower.
+constexpr int kBucketLevels = 1;
 // Fixed-size part of one saved entry (the id's bytes come on top).
 constexpr size_t kSavedEntryBytes = 8 + 8 + 8 + 8 + 4 + 1 + 2 + 4 + 1 + 8;
 
@@ -99,7 +100,6 @@ class EntryStore {
  public:
   CorrelationEntry& operator[](uint32_t slot) { return blocks_[slot >> kShift][slot & kMask]; }
   const CorrelationEntry& operator[](uint32_t slot) const { return blocks_[slot >> kShift][slot & kMask]; }
-  uint32_t size() const { return size_; }
   uint32_t push_back(CorrelationEntry&& e) {
     if (size_ == blocks_.size() << kShift) blocks_.push_back(std::make_unique<CorrelationEntry[]>(kBlock));
     (*this)[size_] = std::move(e);
@@ -123,16 +123,22 @@ struct CorrelationIndex::Impl {
     uint32_t slot;
     SourceId source;
   };
-  // The entries in one cell kBucketLevels below level_, sorted by (time, seq).
+  // A cell kBucketLevels below level_: its bounding cap, for the query's
+  // first test, kept apart from the records so that test reads little.
+  struct Bound {
+    S2Point center;
+    double reach2;  // squared chord: farther than this from center, no point
+                    // of the cell is within the radius
+  };
+  // Its entries, sorted by (time, seq).
   struct Bucket {
     uint64_t id;
-    S2Point center;     // of the cell's bounding cap
-    double reach2;      // squared chord: beyond it from center, no point of the
-                        // cell is within the radius
     std::vector<Record> records;
   };
+  // bounds[i] belongs to buckets[i]; unordered, at most 4^kBucketLevels.
   struct Cell {
-    std::vector<Bucket> buckets;  // unordered; at most 4^kBucketLevels
+    std::vector<Bound> bounds;
+    std::vector<Bucket> buckets;
   };
   struct HeapItem {
     int64_t time;
@@ -206,7 +212,8 @@ struct CorrelationIndex::Impl {
     // Margin of 1 m against rounding in the cap and the chord arithmetic.
     const double reach = radius_rad_ + cap.GetRadius().radians() + S2Earth::MetersToRadians(1.0);
     const double reach2 = reach >= std::numbers::pi ? 4.0 : S1ChordAngle(S1Angle::Radians(reach)).length2();
-    return cell.buckets.emplace_back(Bucket{id, cap.center(), reach2, {}});
+    cell.bounds.push_back(Bound{cap.center(), reach2});
+    return cell.buckets.emplace_back(Bucket{id, {}});
   }
 
   void neighbours(const CorrelationEntry& e, std::vector<const CorrelationEntry*>& out) const {
@@ -228,17 +235,14 @@ struct CorrelationIndex::Impl {
     for (const S2CellId id : visit_) {
       auto it = cells_.find(id.id());
       if (it == cells_.end()) continue;
-      for (const Bucket& b : it->second.buckets) {
-        if ((p - b.center).Norm2() > b.reach2) continue;
-#ifdef CORR_LINEAR
-        for (auto r = b.records.begin(); r != b.records.end() && r->time <= hi; ++r) {
-          if (r->time < lo || r->source == e.source) continue;
-#else
+      const Cell& cell = it->second;
+      for (size_t i = 0; i < cell.bounds.size(); ++i) {
+        if ((p - cell.bounds[i].center).Norm2() > cell.bounds[i].reach2) continue;
+        const Bucket& b = cell.buckets[i];
         auto r = std::lower_bound(b.records.begin(), b.records.end(), lo,
                                   [](const Record& rec, int64_t time) { return rec.time < time; });
         for (; r != b.records.end() && r->time <= hi; ++r) {
           if (r->source == e.source) continue;
-#endif
           if ((p - r->point).Norm2() <= limit_length2_) hits_.push_back(Hit{r->seq, r->slot});
         }
       }
@@ -271,16 +275,21 @@ struct CorrelationIndex::Impl {
     touched_.erase(std::unique(touched_.begin(), touched_.end()), touched_.end());
     for (const uint64_t bucket_id : touched_) {
       auto it = cells_.find(S2CellId(bucket_id).parent(level_).id());
-      std::vector<Bucket>& buckets = it->second.buckets;
-      auto b = std::find_if(buckets.begin(), buckets.end(), [&](const Bucket& x) { return x.id == bucket_id; });
-      std::vector<Record>& records = b->records;
+      Cell& cell = it->second;
+      size_t i = 0;
+      while (cell.buckets[i].id != bucket_id) ++i;
+      std::vector<Record>& records = cell.buckets[i].records;
       auto keep = std::lower_bound(records.begin(), records.end(), h,
                                    [](const Record& rec, int64_t time) { return rec.time < time; });
       records.erase(records.begin(), keep);
       if (!records.empty()) continue;
-      if (b != buckets.end() - 1) *b = std::move(buckets.back());
-      buckets.pop_back();
-      if (buckets.empty()) cells_.erase(it);
+      if (i + 1 != cell.buckets.size()) {
+        cell.buckets[i] = std::move(cell.buckets.back());
+        cell.bounds[i] = cell.bounds.back();
+      }
+      cell.buckets.pop_back();
+      cell.bounds.pop_back();
+      if (cell.buckets.empty()) cells_.erase(it);
     }
   }
 

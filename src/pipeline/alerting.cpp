@@ -170,7 +170,10 @@ struct AlertStage::Impl {
   AlertBook book;
 
   EventTime last_spike_expiry = kMinEventTime;
+  EventTime last_expiry = kMinEventTime;
+  static constexpr Millis kExpiryStep = Millis(10'000);
   bool live = false;
+  EventTime last_bias_check = kMinEventTime;
   std::vector<const SignalEvent*> ordered;
   std::vector<const detect::CorrelationEntry*> neighbours;
   std::vector<BiasChange> bias_changes;
@@ -287,6 +290,9 @@ struct AlertStage::Impl {
       entry.severity = e.severity;
       entry.id = e.id;
       correlation.neighbours(entry, neighbours);
+      // Ordered by seq: keep the most recent ones.
+      const size_t cap = config.correlation.max_neighbours;
+      if (neighbours.size() > cap) neighbours.erase(neighbours.begin(), neighbours.end() - static_cast<std::ptrdiff_t>(cap));
       if ((e.roles & SignalEvent::kCorrelate) != 0) correlation.insert(std::move(entry));
     }
     // Sources that corroborate: best confidence per source at or above the
@@ -562,7 +568,8 @@ struct AlertStage::Impl {
     }
 
     bias_changes.clear();
-    bias.evaluate(now, bias_changes);
+    if (now != last_bias_check) bias.evaluate(now, bias_changes);
+    last_bias_check = now;
     for (const BiasChange& ch : bias_changes) {  // BiasMonitor logs each change
       const std::string name = district_name(ch.district);
       if (ch.flagged) counters.bias_flagged.fetch_add(1, std::memory_order_relaxed);
@@ -580,7 +587,11 @@ struct AlertStage::Impl {
 
     // Forget what can no longer match: an event not late is at most
     // allowed_lateness behind the watermark, and correlates within the window.
-    if (now != kMinEventTime && now != kMaxEventTime) {
+    // Every few seconds of event time, not every epoch: live, an epoch is one
+    // request, and the sweeps would cost more than the work.
+    if (now != kMinEventTime && now != kMaxEventTime &&
+        (last_expiry == kMinEventTime || now - last_expiry >= kExpiryStep)) {
+      last_expiry = now;
       correlation.expire(now - config.windows.allowed_lateness - config.correlation.window);
       book.expire(now);
       if (spike && (last_spike_expiry == kMinEventTime || now - last_spike_expiry >= Millis(kHourMs * 24))) {
@@ -618,6 +629,8 @@ void AlertStage::save(ByteWriter& out) const {
   out.u8(p.forest ? 1 : 0);
   if (p.forest) p.forest->save(out);
   out.i64(to_ms(p.last_spike_expiry));
+  out.i64(to_ms(p.last_expiry));
+  out.i64(to_ms(p.last_bias_check));
   for (const auto* c : {&p.counters.alerts, &p.counters.updates, &p.counters.suppressed, &p.counters.trend_watch,
                         &p.counters.unscored, &p.counters.signals, &p.counters.windows_scored,
                         &p.counters.bias_flagged}) {
@@ -634,6 +647,8 @@ bool AlertStage::load(ByteReader& in) {
   if ((in.u8() != 0) != p.forest.has_value()) return false;
   if (p.forest && !p.forest->load(in)) return false;
   p.last_spike_expiry = event_time_from_ms(in.i64());
+  p.last_expiry = event_time_from_ms(in.i64());
+  p.last_bias_check = event_time_from_ms(in.i64());
   for (auto* c : {&p.counters.alerts, &p.counters.updates, &p.counters.suppressed, &p.counters.trend_watch,
                   &p.counters.unscored, &p.counters.signals, &p.counters.windows_scored, &p.counters.bias_flagged}) {
     c->store(in.u64());

@@ -146,7 +146,11 @@ struct Pipeline::Impl {
   };
   std::vector<PendingAudit> pending_audit;  // ingest thread: the open epoch's records
   std::function<std::vector<ResumePoint>()> positions;
-  std::map<size_t, std::shared_ptr<const std::string>> held;  // current text per input
+  // The texts the open block of each input points into: all of them stay
+  // held by every batch until the input moves to its next block (a block's
+  // lines may point into several texts; keeping only the newest let events
+  // of a batch opened after a marker point into freed text).
+  std::map<size_t, std::vector<std::shared_ptr<const std::string>>> held;
 
   uint64_t epoch = 0;
   EventTime epoch_oldest = kMaxEventTime;  // oldest event accepted in the open epoch
@@ -504,7 +508,9 @@ struct Pipeline::Impl {
       epoch_ingest[m.epoch] = std::move(handed);
     }
     engine->emit_marker(m);
-    for (const auto& [input, text] : held) engine->hold_text(text);
+    for (const auto& [input, texts] : held) {
+      for (const auto& text : texts) engine->hold_text(text);
+    }
     if (options.live) {
       // A live reader expects rejected events on disk promptly, not at the next MiB.
       dead_out->flush();
@@ -747,18 +753,17 @@ Pipeline::Outcome Pipeline::accept(size_t input, Event& e, std::string_view raw)
   return Outcome::kRouted;
 }
 
-void Pipeline::hold_text(size_t input, const std::shared_ptr<const std::string>& text) {
+void Pipeline::hold_texts(size_t input, std::span<const std::shared_ptr<const std::string>> texts) {
   Impl& p = *impl_;
   auto& current = p.held[input];
-  if (current == text) return;
-  current = text;
-  p.engine->hold_text(text);
+  current.assign(texts.begin(), texts.end());
+  for (const auto& text : texts) p.engine->hold_text(text);
 }
 
 Pipeline::BodyResult Pipeline::ingest_body(size_t input, const std::shared_ptr<const std::string>& body,
                                            size_t length) {
   Impl& p = *impl_;
-  hold_text(input, body);
+  hold_texts(input, std::span(&body, 1));
   const std::string_view text(body->data(), length);
   BodyResult result;
   auto& rejected = result.rejected;

@@ -16,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -97,9 +98,10 @@ class Pipeline {
     std::vector<Rejection> rejected;
   };
   BodyResult ingest_body(size_t input, const std::shared_ptr<const std::string>& body, size_t length);
-  /// The text that `input`'s next events point into (its current chunk or
-  /// request body): kept alive until every event pushed from it is processed.
-  void hold_text(size_t input, const std::shared_ptr<const std::string>& text);
+  /// The texts `input`'s next events point into (its new block or request
+  /// body), replacing what it held: kept alive until every event pushed from
+  /// them is processed.
+  void hold_texts(size_t input, std::span<const std::shared_ptr<const std::string>> texts);
   /// Counts a handled line and emits a watermark marker every `batch_size` lines.
   void line_done();
   /// Emits a marker now (live mode: after each request, and on a timer).

@@ -1,5 +1,7 @@
 #include "pipeline/replay.h"
 
+#include "pipeline/alerting.h"
+
 #include <chrono>
 #include <fstream>
 #include <stdexcept>
@@ -64,7 +66,7 @@ ReplaySummary run_replay(const Config& config, const ReplayOptions& options) {
           pipeline.finish_input(i);
           return;
         }
-        for (const auto& text : c.block->texts) pipeline.hold_text(i, text);
+        pipeline.hold_texts(i, c.block->texts);
         continue;
       }
       DecodedLine& d = c.block->lines[c.index++];
@@ -143,6 +145,11 @@ ReplaySummary run_replay(const Config& config, const ReplayOptions& options) {
   s.late = k.late;
   s.duplicates = k.duplicates;
   s.windows = k.windows;
+  const AlertCounters& a = pipeline.alert_counters();
+  s.alerts = a.alerts;
+  s.updates = a.updates;
+  s.suppressed = a.suppressed;
+  s.trend_watch = a.trend_watch;
   s.shards = pipeline.shard_count();
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return s;

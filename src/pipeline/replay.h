@@ -27,6 +27,7 @@ struct ReplayOptions {
 
 struct ReplaySummary {
   uint64_t lines = 0, events = 0, dead_letters = 0, late = 0, duplicates = 0, windows = 0;
+  uint64_t alerts = 0, updates = 0, suppressed = 0, trend_watch = 0;
   double seconds = 0;
   int shards = 0;
 };

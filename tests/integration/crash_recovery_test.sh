@@ -18,12 +18,12 @@ audit:
   sign_every: 64
 YAML
 "$bin" replay -q -c config.yaml --shards 2 --input input.jsonl --out ref
-echo "reference: $(wc -l < ref/windows.jsonl) windows, $(wc -l < ref/dead-letter.jsonl) dead letters, $(wc -l < ref/late.jsonl) late, $(wc -l < ref/audit.jsonl) audit records"
+echo "reference: $(wc -l < ref/alerts.jsonl) alert records, $(wc -l < ref/windows.jsonl) windows, $(wc -l < ref/dead-letter.jsonl) dead letters, $(wc -l < ref/late.jsonl) late, $(wc -l < ref/audit.jsonl) audit records"
 "$bin" audit verify ref/audit.jsonl --public-key keys/audit.pub --sign-every 64
 
 same_as_ref() {
   local out=$1 label=$2
-  for f in windows dead-letter late audit; do
+  for f in windows dead-letter late audit alerts; do
     if ! cmp -s "ref/$f.jsonl" "$out/$f.jsonl"; then
       echo "FAIL $label: $f.jsonl differs from the uninterrupted run"
       cmp "ref/$f.jsonl" "$out/$f.jsonl" || true

@@ -87,6 +87,7 @@ void expect_same(const Config& a, const Config& b) {
   EXPECT_EQ(a.alerts.correlation_types, b.alerts.correlation_types);
   EXPECT_EQ(a.correlation.radius_m, b.correlation.radius_m);
   EXPECT_EQ(a.correlation.window.count(), b.correlation.window.count());
+  EXPECT_EQ(a.correlation.max_neighbours, b.correlation.max_neighbours);
   EXPECT_EQ(a.spike.enabled, b.spike.enabled);
   EXPECT_EQ(a.spike.method, b.spike.method);
   EXPECT_EQ(a.spike.alpha, b.spike.alpha);

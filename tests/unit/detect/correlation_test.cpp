@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <numbers>
+#include <ostream>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -231,6 +232,8 @@ struct Place {
   const char* name;
   double lat, lon;
 };
+
+void PrintTo(const Place& place, std::ostream* os) { *os << place.name; }
 
 class CorrelationBruteForce : public ::testing::TestWithParam<Place> {};
 

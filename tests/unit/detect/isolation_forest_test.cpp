@@ -7,12 +7,15 @@
 #include <cstdio>
 #include <fstream>
 #include <numeric>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "stream/bytes.h"
 
 namespace sentinel::detect {
 namespace {
@@ -384,6 +387,55 @@ TEST(OnlineIsolationForestTest, SameSeedAndOrderGiveSameScores) {
   EXPECT_EQ(first.size(), 350u);
   EXPECT_EQ(first, run(77));
   EXPECT_NE(first, run(78));
+}
+
+
+TEST(OnlineIsolationForestTest, CheckpointMidStreamResumesIdentically) {
+  OnlineIsolationForest::Options options;
+  options.n_features = 2;
+  options.sample_size = 64;
+  options.rebuild_every = 24;
+  options.n_estimators = 15;
+  options.max_samples = 32;
+  options.base_seed = 3;
+  const std::vector<float> stream = online_stream(300, 2);
+  auto row = [&](size_t i) { return std::span<const float>(stream).subspan(2 * i, 2); };
+  OnlineIsolationForest straight(options);
+  std::vector<std::optional<double>> expected;
+  for (size_t i = 0; i < 300; ++i) expected.push_back(*straight.observe(row(i)));
+
+  // Stop at a point between rebuilds, after the ring has wrapped.
+  OnlineIsolationForest first(options);
+  for (size_t i = 0; i < 157; ++i) ASSERT_EQ(*first.observe(row(i)), expected[i]);
+  ByteWriter w;
+  first.save(w);
+  const std::string saved = w.take();
+  OnlineIsolationForest resumed(options);
+  ByteReader r(saved);
+  ASSERT_TRUE(resumed.load(r));
+  for (size_t i = 157; i < 300; ++i) EXPECT_EQ(*resumed.observe(row(i)), expected[i]) << "vector " << i;
+
+  // Every truncation fails and leaves the forest as it was.
+  for (size_t cut = 0; cut < saved.size(); cut += 7) {
+    OnlineIsolationForest target(options);
+    ByteReader t(std::string_view(saved).substr(0, cut));
+    EXPECT_FALSE(target.load(t)) << "cut at " << cut;
+    EXPECT_FALSE(target.ready());
+  }
+  // Another shape is refused.
+  auto other = options;
+  other.n_features = 3;
+  OnlineIsolationForest wrong(other);
+  ByteReader again(saved);
+  EXPECT_FALSE(wrong.load(again));
+  // Flipped bytes either fail or load a forest that scores without crashing.
+  for (size_t at = 0; at < saved.size(); at += 5) {
+    std::string bad = saved;
+    bad[at] = static_cast<char>(bad[at] ^ 0x5a);
+    OnlineIsolationForest target(options);
+    ByteReader b(bad);
+    if (target.load(b)) (void)target.score(row(0));
+  }
 }
 
 }  // namespace
