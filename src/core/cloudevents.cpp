@@ -590,7 +590,7 @@ Status EventDecoder::Impl::decode_object(od::object& obj, od::document& doc, std
   out.lat = has_lat ? lat : 0.0;
   out.lon = has_lat ? lon : 0.0;
   out.has_location = has_lat;
-  out.confidence = static_cast<float>(confidence);
+  out.confidence = confidence;
   out.has_confidence = (present & kConfidence) != 0;
   out.source = source;
   out.type = type;

@@ -58,7 +58,7 @@ struct Event {
   EventTime time;
   ProcTime ingest_time;   ///< when the source read it (latency is measured from here)
   double lat = 0, lon = 0;
-  float confidence = 0;
+  double confidence = 0;  // double: a gate at 0.65 must see 0.65, not 0.6499999762
   SourceId source = 0;
   TypeId type = 0;
   Severity severity = Severity::kOther;

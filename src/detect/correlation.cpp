@@ -50,13 +50,13 @@ namespace sentinel::detect {
 namespace {
 
 constexpr uint32_t kMagic = 0x52524f43;  // "CORR"
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;  // 2: confidence as a double
 // Buckets one level below the query cells: in bench/correlation_bench.cpp two
 // levels scan fewer records but touch more bucket headers and vectors, and
 // come out slower.
 constexpr int kBucketLevels = 1;
 // Fixed-size part of one saved entry (the id's bytes come on top).
-constexpr size_t kSavedEntryBytes = 8 + 8 + 8 + 8 + 4 + 1 + 2 + 4 + 1 + 8;
+constexpr size_t kSavedEntryBytes = 8 + 8 + 8 + 8 + 8 + 1 + 2 + 4 + 1 + 8;
 
 bool valid_location(double lat, double lon) {
   return std::isfinite(lat) && std::isfinite(lon) && std::fabs(lat) <= 90.0 && std::fabs(lon) <= 180.0;
@@ -306,7 +306,7 @@ struct CorrelationIndex::Impl {
       out.i64(to_ms(e->time));
       out.f64(e->lat);
       out.f64(e->lon);
-      out.u32(std::bit_cast<uint32_t>(e->confidence));
+      out.f64(e->confidence);
       out.u8(e->has_confidence ? 1 : 0);
       out.u16(e->source);
       out.u32(e->type);
@@ -326,7 +326,7 @@ struct CorrelationIndex::Impl {
       e.time = event_time_from_ms(in.i64());
       e.lat = in.f64();
       e.lon = in.f64();
-      e.confidence = std::bit_cast<float>(in.u32());
+      e.confidence = in.f64();
       const uint8_t has_confidence = in.u8();
       e.source = in.u16();
       e.type = in.u32();

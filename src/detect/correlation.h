@@ -34,7 +34,7 @@ struct CorrelationEntry {
   uint64_t seq = 0;  ///< global ingest sequence number: unique, orders results
   EventTime time;
   double lat = 0, lon = 0;  ///< degrees; lat in [-90, 90], lon in [-180, 180]
-  float confidence = 0;
+  double confidence = 0;
   bool has_confidence = false;
   SourceId source = 0;
   TypeId type = 0;

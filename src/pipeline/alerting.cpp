@@ -269,7 +269,7 @@ struct AlertStage::Impl {
     audit(ts, AuditDecision::kSuppressed, ref, reasons);
   }
 
-  double confidence_of(bool has, float c) const { return has ? c : config.priority.default_confidence; }
+  double confidence_of(bool has, double c) const { return has ? c : config.priority.default_confidence; }
 
   // ---- events ----------------------------------------------------------
   void handle_event(const SignalEvent& e, EventTime epoch_now) {
@@ -356,22 +356,34 @@ struct AlertStage::Impl {
                                        latest, now, e.site_distance_m},
                             config.priority);
       offer(std::move(c), now, e.ingest_time, "sensor: always alerts");
-    } else if ((e.roles & SignalEvent::kCorrelate) != 0) {
-      // Correlation: the event with the other sources near it.
+    }
+    if ((e.roles & SignalEvent::kCorrelate) != 0) {
+      // Correlation: the event with the other sources near it. A sensor
+      // event has had its decision (the sensor alert); it still joins and
+      // updates an incident, but is not "suppressed" when it cannot.
+      const bool decided = (e.roles & SignalEvent::kSensor) != 0;
+      const bool alone = best.empty() || (best.size() == 1 && best.begin()->first == sources.name(e.source));
+      // A sensor's own alert already says when one other source backs it;
+      // it joins a correlation only as a third source of an incident.
+      const bool joins = !decided || best.size() >= 2;
       if (own < config.thresholds.correlation_per_source) {
-        suppress(e.time, e.id, "correlation", "confidence below thresholds.correlation_per_source",
-                 [&](JsonWriter& w) {
-                   w.member("event_type", type_name).member("confidence", round_term(own));
-                   w.member("threshold", config.thresholds.correlation_per_source);
-                 });
-      } else if (best.empty() || (best.size() == 1 && best.begin()->first == sources.name(e.source))) {
-        suppress(e.time, e.id, "correlation", "no other source within correlation.radius_m and correlation.window",
-                 [&](JsonWriter& w) {
-                   w.member("event_type", type_name).member("confidence", round_term(own));
-                   w.member("radius_m", config.correlation.radius_m)
-                       .member("window", format_duration(config.correlation.window));
-                 });
-      } else {
+        if (!decided) {
+          suppress(e.time, e.id, "correlation", "confidence below thresholds.correlation_per_source",
+                   [&](JsonWriter& w) {
+                     w.member("event_type", type_name).member("confidence", round_term(own));
+                     w.member("threshold", config.thresholds.correlation_per_source);
+                   });
+        }
+      } else if (alone) {
+        if (!decided) {
+          suppress(e.time, e.id, "correlation", "no other source within correlation.radius_m and correlation.window",
+                   [&](JsonWriter& w) {
+                     w.member("event_type", type_name).member("confidence", round_term(own));
+                     w.member("radius_m", config.correlation.radius_m)
+                         .member("window", format_duration(config.correlation.window));
+                   });
+        }
+      } else if (joins) {
         double combined = 0;
         Severity severity = e.severity;
         EventTime latest = e.time;
@@ -422,7 +434,7 @@ struct AlertStage::Impl {
       c.verified = !best.empty();
       c.has_confidence = e.has_confidence || !best.empty();
       c.confidence = best.empty() ? e.confidence : combined;
-      c.score = score_alert(ScoreInput{e.severity, c.has_confidence, c.confidence, static_cast<int>(c.sources.size()),
+      c.score = score_alert(ScoreInput{severity, c.has_confidence, c.confidence, static_cast<int>(c.sources.size()),
                                        latest, now, e.site_distance_m},
                             config.priority);
       const detect::GeofenceIndex::Hit hit = geofences->describe(rule, e.lat, e.lon);

@@ -60,7 +60,7 @@ struct SignalEvent {
   EventTime read_watermark;  ///< replay's "now" for its score
   ProcTime ingest_time;
   double lat = 0, lon = 0;
-  float confidence = 0;
+  double confidence = 0;
   float site_distance_m = 0;
   uint64_t fine_cell = 0;
   uint64_t geofences = 0;  ///< bit i: geofence rule i matched

@@ -33,9 +33,15 @@ same_as_ref() {
   echo "ok   $label"
 }
 
-run_and_kill() {  # out ckpt shards delay
+run_and_kill() {  # out ckpt shards delay [checkpoints to wait for first]
   "$bin" replay -q -c config.yaml --shards "$3" --input input.jsonl --out "$1" --checkpoint-dir "$2" 2>>"$1.log" &
   local pid=$!
+  # On a busy machine the first checkpoints may take a while: wait for them
+  # (up to 30 s) when asked, so the kill lands after them.
+  local want=${5:-0} waited=0
+  while [ "$want" -gt 0 ] && [ "$(ls "$2" 2>/dev/null | grep -c ckpt || true)" -lt "$want" ] && [ $waited -lt 300 ]; do
+    sleep 0.1; waited=$((waited + 1))
+  done
   sleep "$4"
   kill -9 "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
@@ -52,7 +58,7 @@ done
 
 # A corrupt newest checkpoint: detected by its checksum, the previous one is used.
 out=out-corrupt ck=ck-corrupt
-run_and_kill "$out" "$ck" 2 0.25
+run_and_kill "$out" "$ck" 2 0.05 2
 newest=$(ls "$ck"/*.ckpt | sort | tail -1)
 [ -n "$newest" ] || { echo "FAIL: no checkpoint written in 0.25s"; exit 1; }
 printf 'garbage' | dd of="$newest" bs=1 seek=40 conv=notrunc status=none
@@ -62,7 +68,7 @@ same_as_ref "$out" "corrupt newest checkpoint"
 
 # Resume with another number of shards.
 out=out-reshard ck=ck-reshard
-run_and_kill "$out" "$ck" 2 0.25
+run_and_kill "$out" "$ck" 2 0.05 1
 "$bin" replay -q -c config.yaml --shards 3 --input input.jsonl --out "$out" --checkpoint-dir "$ck"
 same_as_ref "$out" "resumed with 3 shards after a crash with 2"
 

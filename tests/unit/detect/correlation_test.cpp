@@ -412,19 +412,19 @@ TEST(Correlation, CorruptedLoadFailsCleanly) {
   count[8 + 7] = 0x7f;  // the entry count's top byte
   EXPECT_TRUE(load_fails(count));
   std::string severity = bytes;
-  severity[16 + 8 + 8 + 8 + 8 + 4 + 1 + 2 + 4] = 3;  // first entry's severity byte
+  severity[16 + 8 + 8 + 8 + 8 + 8 + 1 + 2 + 4] = 3;  // first entry's severity byte
   EXPECT_TRUE(load_fails(severity));
 
   ByteWriter twice;
   twice.u32(0x52524f43);
-  twice.u32(1);
+  twice.u32(2);
   twice.u64(2);
   for (int k = 0; k < 2; ++k) {
     twice.u64(1);
     twice.i64(to_ms(kT0));
     twice.f64(kChicagoLat);
     twice.f64(kChicagoLon);
-    twice.u32(0);
+    twice.f64(0);
     twice.u8(0);
     twice.u16(2);
     twice.u32(0);
