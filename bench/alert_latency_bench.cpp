@@ -177,7 +177,7 @@ geofences:
               static_cast<unsigned long long>(a.suppressed.load()),
               static_cast<unsigned long long>(a.trend_watch.load()), static_cast<unsigned long long>(a.signals.load()));
   const std::string h = "sentinel_event_to_alert_seconds";
-  std::printf("event-to-alert latency (rolling window at the end): p50 %.3f ms, p95 %.3f ms, p99 %.3f ms\n",
+  std::printf("event-to-alert latency over every alert and update of the run: p50 %.3f ms, p95 %.3f ms, p99 %.3f ms\n",
               quantile_ms(metrics, h, "0.5"), quantile_ms(metrics, h, "0.95"), quantile_ms(metrics, h, "0.99"));
   std::printf("audit records written: see %s/out/audit.jsonl; backlog at end %.0f\n", work.c_str(),
               counter(metrics, "sentinel_backlog_events"));
