@@ -31,6 +31,7 @@
 #include <utility>
 
 #include "detect/geojson.h"
+#include "detect/s2_shapes.h"
 
 namespace sentinel::detect {
 namespace {
@@ -43,68 +44,9 @@ constexpr double kCoverMarginMeters = 1.0;
 /// lookup sees few sites that fail the exact test.
 constexpr int kCapCoverCells = 8;
 
-bool valid_lat_lon(double lat, double lon) {
-  // Written so that NaN fails every comparison and is rejected.
-  return lat >= -90.0 && lat <= 90.0 && lon >= -180.0 && lon <= 180.0;
-}
-
-S2Point to_point(double lat, double lon) {
-  return S2LatLng::FromDegrees(lat, lon).ToPoint();
-}
-
-// S2's Vector3::operator== is ambiguous under C++20's reversed-operator rules (clang warns).
-bool same_point(const S2Point& a, const S2Point& b) {
-  return a.x() == b.x() && a.y() == b.y() && a.z() == b.z();
-}
-
-/// S2 points of a GeoJSON ring without the closing position or repeated
-/// vertices (S2 loops are implicitly closed and must not repeat a vertex).
-std::vector<S2Point> ring_points(const std::vector<geojson::Position>& ring) {
-  std::vector<S2Point> points;
-  points.reserve(ring.size());
-  for (const auto& pos : ring) {
-    S2Point p = to_point(pos.lat, pos.lon);
-    if (points.empty() || !same_point(points.back(), p)) points.push_back(p);
-  }
-  while (points.size() > 1 && same_point(points.front(), points.back())) points.pop_back();
-  return points;
-}
-
-/// One feature as an S2Polygon, built as the Enricher builds districts (the
-/// same rules for the same kind of file): each ring becomes a loop around its
-/// smaller side whatever its winding, InitNested tells shells from holes by
-/// containment, and rings and the polygon are validated first because S2
-/// assumes valid input (Debian's libs2 aborts on some invalid shapes).
-/// Returns "" or why the geometry is unusable.
-std::string build_polygon(const geojson::Geometry& g, S2Polygon& out) {
-  std::vector<std::unique_ptr<S2Loop>> loops;
-  for (size_t p = 0; p < g.polygons.size(); ++p) {
-    const auto& rings = g.polygons[p].rings;
-    for (size_t r = 0; r < rings.size(); ++r) {
-      std::vector<S2Point> points = ring_points(rings[r]);
-      if (points.size() < 3) {
-        if (r == 0) break;  // a degenerate exterior ring encloses nothing: skip its holes too
-        continue;
-      }
-      auto loop = std::make_unique<S2Loop>(points, S2Debug::DISABLE);
-      S2Error error;
-      if (loop->FindValidationError(&error)) {
-        const std::string ring = g.kind == geojson::GeometryKind::kMultiPolygon
-                                     ? std::to_string(p) + "][" + std::to_string(r)
-                                     : std::to_string(r);
-        return "geometry.coordinates[" + ring + "]: invalid ring: " + error.text();
-      }
-      loop->Normalize();
-      loops.push_back(std::move(loop));
-    }
-  }
-  if (loops.empty()) return "polygon has no area (fewer than 3 distinct vertices)";
-  out.set_s2debug_override(S2Debug::DISABLE);
-  out.InitNested(std::move(loops));
-  S2Error error;
-  if (out.FindValidationError(&error)) return "invalid polygon: " + error.text();
-  return "";
-}
+using s2shapes::build_polygon;
+using s2shapes::to_point;
+using s2shapes::valid_lat_lon;
 
 /// A type prefix as matched: `text` without a trailing "*"; `below_only` when
 /// it ended in "." or ".*" (then the type must be longer than the prefix).

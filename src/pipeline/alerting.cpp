@@ -342,9 +342,10 @@ struct AlertStage::Impl {
       }
     };
 
-    // The sensor rule: always an alert, verified when another source agrees.
-    if ((e.roles & SignalEvent::kSensor) != 0) {
-      AlertCandidate c = base_candidate(AlertType::kSensor, std::string(type_name));
+    // Rules without a gate (sensor, geofence): the event's alert, verified
+    // and scored with its corroboration when another source agrees.
+    auto ungated = [&](AlertType type, std::string category) {
+      AlertCandidate c = base_candidate(type, std::move(category));
       double combined = own;
       Severity severity = e.severity;
       EventTime latest = e.time;
@@ -355,7 +356,11 @@ struct AlertStage::Impl {
       c.score = score_alert(ScoreInput{severity, c.has_confidence, c.confidence, static_cast<int>(c.sources.size()),
                                        latest, now, e.site_distance_m},
                             config.priority);
-      offer(std::move(c), now, e.ingest_time, "sensor: always alerts");
+      return c;
+    };
+
+    if ((e.roles & SignalEvent::kSensor) != 0) {
+      offer(ungated(AlertType::kSensor, std::string(type_name)), now, e.ingest_time, "sensor: always alerts");
     }
     if ((e.roles & SignalEvent::kCorrelate) != 0) {
       // Correlation: the event with the other sources near it. A sensor
@@ -426,19 +431,8 @@ struct AlertStage::Impl {
     // Geofences: every matching rule alerts.
     for (uint64_t fences = e.geofences; fences != 0; fences &= fences - 1) {
       const auto rule = static_cast<size_t>(std::countr_zero(fences));
-      AlertCandidate c = base_candidate(AlertType::kGeofence, geofences->rules()[rule].name);
-      double combined = own;
-      Severity severity = e.severity;
-      EventTime latest = e.time;
-      add_corroboration(c, combined, severity, latest);
-      c.verified = !best.empty();
-      c.has_confidence = e.has_confidence || !best.empty();
-      c.confidence = best.empty() ? e.confidence : combined;
-      c.score = score_alert(ScoreInput{severity, c.has_confidence, c.confidence, static_cast<int>(c.sources.size()),
-                                       latest, now, e.site_distance_m},
-                            config.priority);
       const detect::GeofenceIndex::Hit hit = geofences->describe(rule, e.lat, e.lon);
-      offer(std::move(c), now, e.ingest_time,
+      offer(ungated(AlertType::kGeofence, geofences->rules()[rule].name), now, e.ingest_time,
             fmt::format("geofence {}: {} ({:.0f} m): always alerts", geofences->rules()[rule].name, hit.place,
                         hit.distance_m));
     }
