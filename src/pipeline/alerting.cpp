@@ -535,7 +535,11 @@ struct AlertStage::Impl {
   }
 
   void process(std::span<const std::unique_ptr<StageOutput>> outputs, std::span<const WindowRecord> records,
-               EventTime now) {
+               EventTime now, EventTime watermark) {
+    // Event-time state (correlation index, open alerts, bias buckets) moves
+    // with event time: live, "now" is the wall clock, and an event replayed
+    // from an hour ago must still find its neighbours.
+    const EventTime clock = live ? watermark : now;
     ordered.clear();
     for (const auto& o : outputs) {
       const auto* s = dynamic_cast<const ShardSignals*>(o.get());
@@ -574,8 +578,10 @@ struct AlertStage::Impl {
     }
 
     bias_changes.clear();
-    if (now != last_bias_check) bias.evaluate(now, bias_changes);
-    last_bias_check = now;
+    if (clock != last_bias_check && clock != kMinEventTime && clock != kMaxEventTime) {
+      bias.evaluate(clock, bias_changes);
+    }
+    last_bias_check = clock;
     for (const BiasChange& ch : bias_changes) {  // BiasMonitor logs each change
       const std::string name = district_name(ch.district);
       if (ch.flagged) counters.bias_flagged.fetch_add(1, std::memory_order_relaxed);
@@ -588,21 +594,21 @@ struct AlertStage::Impl {
       w.member("total_alerts", ch.total_alerts).member("total_events", ch.total_events);
       w.member("min_ratio", config.bias.min_ratio).member("max_ratio", config.bias.max_ratio);
       w.member("window", format_duration(config.bias.window)).end_object();
-      audit(now, AuditDecision::kBiasReview, "district:" + name, reasons);
+      audit(clock, AuditDecision::kBiasReview, "district:" + name, reasons);
     }
 
     // Forget what can no longer match: an event not late is at most
     // allowed_lateness behind the watermark, and correlates within the window.
     // Every few seconds of event time, not every epoch: live, an epoch is one
     // request, and the sweeps would cost more than the work.
-    if (now != kMinEventTime && now != kMaxEventTime &&
-        (last_expiry == kMinEventTime || now - last_expiry >= kExpiryStep)) {
-      last_expiry = now;
-      correlation.expire(now - config.windows.allowed_lateness - config.correlation.window);
-      book.expire(now);
-      if (spike && (last_spike_expiry == kMinEventTime || now - last_spike_expiry >= Millis(kHourMs * 24))) {
-        spike->expire(now - Millis(kHourMs * 24 * 7));
-        last_spike_expiry = now;
+    if (clock != kMinEventTime && clock != kMaxEventTime &&
+        (last_expiry == kMinEventTime || clock - last_expiry >= kExpiryStep)) {
+      last_expiry = clock;
+      correlation.expire(clock - config.windows.allowed_lateness - config.correlation.window);
+      book.expire(clock);
+      if (spike && (last_spike_expiry == kMinEventTime || clock - last_spike_expiry >= Millis(kHourMs * 24))) {
+        spike->expire(clock - Millis(kHourMs * 24 * 7));
+        last_spike_expiry = clock;
       }
     }
     counters.open_alerts.store(book.size(), std::memory_order_relaxed);
@@ -620,8 +626,8 @@ AlertStage::AlertStage(const Config& config, const Enricher& enricher, const det
 AlertStage::~AlertStage() = default;
 
 void AlertStage::process(std::span<const std::unique_ptr<StageOutput>> signals, std::span<const WindowRecord> records,
-                         EventTime now) {
-  impl_->process(signals, records, now);
+                         EventTime now, EventTime watermark) {
+  impl_->process(signals, records, now, watermark);
 }
 
 void AlertStage::save(ByteWriter& out) const {

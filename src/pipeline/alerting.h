@@ -143,9 +143,10 @@ class AlertStage {
 
   /// One epoch: `signals` are the ShardSignals of the epoch (any order),
   /// `records` its window results in output order, `now` the time scores are
-  /// taken at (the watermark in replay, the wall clock live).
+  /// taken at (the watermark in replay, the wall clock live), `watermark` the
+  /// epoch's event-time watermark (what state expires by, live).
   void process(std::span<const std::unique_ptr<StageOutput>> signals, std::span<const WindowRecord> records,
-               EventTime now);
+               EventTime now, EventTime watermark);
 
   void save(ByteWriter& out) const;
   bool load(ByteReader& in);

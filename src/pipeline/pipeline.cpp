@@ -407,7 +407,7 @@ struct Pipeline::Impl {
       }
     }
     for (const PendingAudit& a : ingest.audit) append_audit(a.ts, a.decision, a.ref, a.reasons);
-    alerts->process(out.stage_outputs, out.records, ingest.now);
+    alerts->process(out.stage_outputs, out.records, ingest.now, out.watermark);
     if (out.checkpoint) write_checkpoint(out, ingest.snapshot);
   }
 

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <chrono>
 #include <sstream>
 #include <thread>
 
@@ -174,6 +175,28 @@ TEST_F(LiveServiceTest, FullPipelineAnswers503WithRetryAfter) {
   if (busy.load() == 0) GTEST_SKIP() << "the shard kept up with 4 clients on this machine; no 503 to check";
   EXPECT_TRUE(retry_after_seen.load());
   service_->stop();
+}
+
+
+TEST_F(LiveServiceTest, PostedSensorEventRaisesAVerifiedAlert) {
+  start(Config{});
+  const std::string gunshot =
+      R"({"specversion":"1.0","id":"g1","source":"sensor","type":"sensor.gunshot","time":"2026-03-01T22:15:00Z",)"
+      R"("lat":41.8790,"lon":-87.6298,"severity":"violent","confidence":0.9})";
+  EXPECT_EQ(post(event("c1")).status, 200);  // a CAD weapon call 100 m away corroborates it
+  EXPECT_EQ(post(gunshot).status, 200);
+  // The alert stage decides on the merger thread, after the answer: wait for it.
+  bool seen = false;
+  for (int i = 0; i < 500 && !seen; ++i) {
+    seen = get("/metrics").body.find("\nsentinel_alerts_total 1\n") != std::string::npos;
+    if (!seen) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(seen) << get("/metrics").body;
+  service_->stop();
+  const std::string alerts = read("alerts.jsonl");
+  EXPECT_NE(alerts.find(R"("type":"sensor","status":"alert")"), std::string::npos) << alerts;
+  EXPECT_NE(alerts.find(R"("verified":true)"), std::string::npos) << alerts;
+  EXPECT_NE(alerts.find(R"("sources":["cad","sensor"],"event_ids":["g1","c1"])"), std::string::npos) << alerts;
 }
 
 }  // namespace
