@@ -31,6 +31,7 @@
 #include <utility>
 
 #include "detect/geojson.h"
+#include "core/type_prefix.h"
 #include "detect/s2_shapes.h"
 
 namespace sentinel::detect {
@@ -47,19 +48,6 @@ constexpr int kCapCoverCells = 8;
 using s2shapes::build_polygon;
 using s2shapes::to_point;
 using s2shapes::valid_lat_lon;
-
-/// A type prefix as matched: `text` without a trailing "*"; `below_only` when
-/// it ended in "." or ".*" (then the type must be longer than the prefix).
-struct TypePrefix {
-  std::string text;
-  bool below_only = false;
-
-  bool matches(std::string_view type) const {
-    if (type.size() < text.size() || type.compare(0, text.size(), text) != 0) return false;
-    if (below_only) return type.size() > text.size();
-    return type.size() == text.size() || type[text.size()] == '.';
-  }
-};
 
 /// A number as a user wrote it ("200", "-5", "nan"), for error messages.
 std::string number_text(double v) {
@@ -275,12 +263,11 @@ std::unique_ptr<GeofenceIndex> GeofenceIndex::build(const std::vector<GeofenceRu
     }
     Impl::Rule& out = impl->rules[i];
     for (size_t t = 0; t < c.types.size(); ++t) {
-      std::string_view text = c.types[t];
-      if (text.ends_with(".*")) text.remove_suffix(1);
-      if (text.empty()) {
+      TypePrefix prefix(c.types[t]);
+      if (prefix.empty()) {
         throw ConfigError(rule + "types[" + std::to_string(t) + "] is empty");
       }
-      out.prefixes.push_back(TypePrefix{std::string(text), text.ends_with('.')});
+      out.prefixes.push_back(std::move(prefix));
     }
 
     const std::string& file = c.sites.empty() ? c.polygons : c.sites;
@@ -314,8 +301,7 @@ uint64_t GeofenceIndex::rules_for_type(std::string_view type) const {
   uint64_t mask = 0;
   for (size_t r = 0; r < impl_->rules.size(); ++r) {
     const auto& prefixes = impl_->rules[r].prefixes;
-    bool hit = prefixes.empty();
-    for (size_t k = 0; !hit && k < prefixes.size(); ++k) hit = prefixes[k].matches(type);
+    const bool hit = prefixes.empty() || matches_any(type, prefixes);
     if (hit) mask |= uint64_t{1} << r;
   }
   return mask;

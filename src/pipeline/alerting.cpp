@@ -35,17 +35,6 @@ constexpr int64_t kHourMs = 3600'000;
 /// Features of a tumbling window for the isolation forest, in this order.
 constexpr size_t kWindowFeatures = 7;
 
-/// "sensor." matches every sensor type; "cctv.crowd" that type and its subtypes.
-bool type_matches(std::string_view type, std::string_view prefix) {
-  if (prefix.empty()) return false;
-  if (prefix.back() == '.') return type.starts_with(prefix);
-  return type == prefix || (type.starts_with(prefix) && type.size() > prefix.size() && type[prefix.size()] == '.');
-}
-
-bool any_match(std::string_view type, const std::vector<std::string>& prefixes) {
-  return std::any_of(prefixes.begin(), prefixes.end(), [&](const std::string& p) { return type_matches(type, p); });
-}
-
 int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
 /// The most severe class with at least half of the window's events, else the
@@ -72,12 +61,14 @@ int severity_rank(Severity s) {
 // ------------------------------------------------------------ shard side --
 
 AlertRules::AlertRules(const Config& config, const detect::GeofenceIndex* geofences)
-    : sensor_(config.alerts.sensor_types), correlate_(config.alerts.correlation_types), geofences_(geofences) {}
+    : sensor_(type_prefixes(config.alerts.sensor_types)),
+      correlate_(type_prefixes(config.alerts.correlation_types)),
+      geofences_(geofences) {}
 
 uint8_t AlertRules::roles(std::string_view type) const {
   uint8_t r = 0;
-  if (any_match(type, sensor_)) r |= SignalEvent::kSensor;
-  if (any_match(type, correlate_)) r |= SignalEvent::kCorrelate;
+  if (matches_any(type, sensor_)) r |= SignalEvent::kSensor;
+  if (matches_any(type, correlate_)) r |= SignalEvent::kCorrelate;
   return r;
 }
 

@@ -35,6 +35,7 @@
 #include "alerts/audit_log.h"
 #include "core/config.h"
 #include "core/event.h"
+#include "core/type_prefix.h"
 #include "stream/engine.h"
 #include "stream/window_record.h"
 
@@ -94,7 +95,7 @@ class AlertRules {
   uint64_t geofence_candidates(std::string_view type) const;
 
  private:
-  std::vector<std::string> sensor_, correlate_;
+  std::vector<TypePrefix> sensor_, correlate_;
   const detect::GeofenceIndex* geofences_;
 };
 
