@@ -35,7 +35,6 @@ constexpr int64_t kHourMs = 3600'000;
 /// Features of a tumbling window for the isolation forest, in this order.
 constexpr size_t kWindowFeatures = 7;
 
-int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
 /// The most severe class with at least half of the window's events, else the
 /// class of the plurality; a window has no single severity, and the score's
@@ -96,7 +95,7 @@ void SignalStage::process(std::span<Event> events) {
   auto& counts = out_->districts;
   for (const Event& e : events) {
     if (e.has_location && e.enrich.district >= 0) {
-      const int64_t hour = floor_div(to_ms(e.time), kHourMs);
+      const int64_t hour = to_ms(align_down(e.time, Millis(kHourMs))) / kHourMs;
       // Batches are mostly in time order and a city has few districts: the
       // last few entries almost always hold the one to bump.
       bool found = false;
@@ -239,7 +238,6 @@ struct AlertStage::Impl {
       event_to_alert->record(std::chrono::duration_cast<std::chrono::nanoseconds>(
           std::chrono::steady_clock::now() - ingest_time));
     }
-    counters.open_alerts.store(book.size(), std::memory_order_relaxed);
   }
 
   void offer(AlertCandidate&& c, EventTime now, ProcTime ingest_time, std::string_view gate) {
@@ -430,7 +428,9 @@ struct AlertStage::Impl {
   }
 
   // ---- windows ---------------------------------------------------------
-  AlertCandidate window_candidate(AlertType type, const WindowRecord& r) const {
+  /// The alert of a window, placed at its cell's centre (whose district
+  /// goes to `district`).
+  AlertCandidate window_candidate(AlertType type, const WindowRecord& r, int32_t& district) const {
     AlertCandidate c;
     c.type = type;
     c.status = AlertStatus::kAlert;
@@ -441,7 +441,8 @@ struct AlertStage::Impl {
     c.has_location = true;
     c.lat = at.lat;
     c.lon = at.lon;
-    c.district = district_name(enricher.district_of(at.lat, at.lon));
+    district = enricher.district_of(at.lat, at.lon);
+    c.district = district_name(district);
     c.event_time = r.start;
     // A window has no event id of its own: name it by its place, start and
     // count, so a re-emission with a higher count (late events) is new
@@ -462,21 +463,25 @@ struct AlertStage::Impl {
                        config.priority);
   }
 
+  /// A model-derived alert (spike, ml_anomaly) counts in the bias check and
+  /// carries its district's flag.
+  void mark_model_derived(AlertCandidate& c, int32_t district, const WindowRecord& r) {
+    bias.add_ml_alert(district, r.start);
+    c.bias_review = bias.flagged(district);
+  }
+
   void handle_spike(const WindowRecord& r, EventTime now) {
     std::optional<detect::SpikeVerdict> v = r.revision == 0 ? spike->observe(r.key, r.start, r.count)
                                                             : spike->revise(r.key, r.start, r.count);
     if (!v) return;
-    AlertCandidate c = window_candidate(AlertType::kSpike, r);
+    int32_t district = -1;
+    AlertCandidate c = window_candidate(AlertType::kSpike, r, district);
     c.has_confidence = true;
     c.confidence = v->confidence;
     c.score = window_score(c, r, now);
     const bool alert = v->confidence >= config.thresholds.spike;
     c.status = alert ? AlertStatus::kAlert : AlertStatus::kTrendWatch;
-    const int32_t district = enricher.district_of(c.lat, c.lon);
-    if (alert) {
-      bias.add_ml_alert(district, r.start);
-      c.bias_review = bias.flagged(district);
-    }
+    if (alert) mark_model_derived(c, district, r);
     offer(std::move(c), now, ProcTime{},
           alert ? fmt::format("spike: confidence {:.4f} >= thresholds.spike {}", v->confidence, config.thresholds.spike)
                 : fmt::format("spike: confidence {:.4f} < thresholds.spike {}: trend_watch", v->confidence,
@@ -504,7 +509,8 @@ struct AlertStage::Impl {
     counters.windows_scored.fetch_add(1, std::memory_order_relaxed);
     const double confidence = detect::IsolationForest::confidence(*scored.value());
     if (confidence <= config.ml.candidate_confidence) return;
-    AlertCandidate c = window_candidate(AlertType::kMlAnomaly, r);
+    int32_t district = -1;
+    AlertCandidate c = window_candidate(AlertType::kMlAnomaly, r, district);
     if (confidence < config.thresholds.ml_anomaly) {
       suppress(r.start, c.event_ids.front(), "ml_anomaly", "confidence below thresholds.ml_anomaly",
                [&](JsonWriter& w) {
@@ -517,9 +523,7 @@ struct AlertStage::Impl {
     c.has_confidence = true;
     c.confidence = confidence;
     c.score = window_score(c, r, now);
-    const int32_t district = enricher.district_of(c.lat, c.lon);
-    bias.add_ml_alert(district, r.start);
-    c.bias_review = bias.flagged(district);
+    mark_model_derived(c, district, r);
     offer(std::move(c), now, ProcTime{},
           fmt::format("ml_anomaly: confidence {:.4f} >= thresholds.ml_anomaly {}", confidence,
                       config.thresholds.ml_anomaly));

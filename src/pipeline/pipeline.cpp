@@ -153,7 +153,6 @@ struct Pipeline::Impl {
   std::map<size_t, std::vector<std::shared_ptr<const std::string>>> held;
 
   uint64_t epoch = 0;
-  EventTime epoch_oldest = kMaxEventTime;  // oldest event accepted in the open epoch
   uint64_t accepted_since_clock = 0;
   ProcTime clock;
   uint64_t lines_in_batch = 0;
@@ -473,8 +472,8 @@ struct Pipeline::Impl {
       return event_time_from_ms(
           std::chrono::duration_cast<Millis>(std::chrono::system_clock::now().time_since_epoch()).count());
     }
-    // Before the first watermark every event counts as brand new (age 0).
-    if (watermark == kMinEventTime) return epoch_oldest == kMaxEventTime ? kMinEventTime : epoch_oldest;
+    // Events are scored at their own read watermark (alerting.h); this is
+    // what closed windows are scored at and event-time state moves by.
     return std::min(watermark, watermarks.max_event_time());
   }
 
@@ -498,7 +497,6 @@ struct Pipeline::Impl {
     handed.audit = std::move(pending_audit);
     pending_audit.clear();
     handed.now = alert_now(m.watermark);
-    epoch_oldest = kMaxEventTime;
     if (m.checkpoint) {
       last_checkpoint = now;
       handed.snapshot = ingest_snapshot();
@@ -747,7 +745,6 @@ Pipeline::Outcome Pipeline::accept(size_t input, Event& e, std::string_view raw)
     shard = static_cast<int>(mix(e.key.lo) % static_cast<uint64_t>(p.engine->shard_count()));
   }
   e.seq = p.counters.events.fetch_add(1, std::memory_order_relaxed);
-  p.epoch_oldest = std::min(p.epoch_oldest, e.time);
   e.read_watermark = p.watermarks.source_watermark(input);
   p.engine->push(shard, e);
   return Outcome::kRouted;
