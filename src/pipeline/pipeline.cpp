@@ -14,6 +14,7 @@
 
 #include "alerts/audit_log.h"
 #include "alerts/keys.h"
+#include "alerts/score.h"
 #include "core/cloudevents.h"
 #include "core/interner.h"
 #include "core/json_writer.h"
@@ -594,6 +595,8 @@ struct Pipeline::Impl {
 Pipeline::Pipeline(const Config& config, PipelineOptions options)
     : impl_(std::make_unique<Impl>(config, std::move(options))) {
   Impl& p = *impl_;
+  // The loader checks files; this also covers a Config built in code.
+  check_priority_config(config.priority);
   p.enricher = Enricher::build(config.city, config.cells);
   if (!config.geofences.empty()) p.geofences = detect::GeofenceIndex::build(config.geofences);
   p.alert_rules = std::make_unique<AlertRules>(config, p.geofences.get());

@@ -199,5 +199,29 @@ TEST_F(LiveServiceTest, PostedSensorEventRaisesAVerifiedAlert) {
   EXPECT_NE(alerts.find(R"("sources":["cad","sensor"],"event_ids":["g1","c1"])"), std::string::npos) << alerts;
 }
 
+
+TEST_F(LiveServiceTest, ModelPastItsBudgetLetsWindowsThroughUnscored) {
+  Config config;
+  config.ml.budget = Millis(0);  // every window finds the budget spent
+  start(config);
+  EXPECT_EQ(post(event("w1", "2026-03-01T22:01:00Z")).status, 200);
+  // Ten minutes later by event time: the watermark passes the first window's end.
+  EXPECT_EQ(post(event("w2", "2026-03-01T22:11:00Z")).status, 200);
+  bool seen = false;
+  std::string metrics;
+  for (int i = 0; i < 500 && !seen; ++i) {
+    metrics = get("/metrics").body;
+    seen = metrics.find("\nsentinel_unscored_windows_total 0\n") == std::string::npos &&
+           metrics.find("\nsentinel_unscored_windows_total ") != std::string::npos;
+    if (!seen) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(seen) << metrics;
+  EXPECT_NE(metrics.find("\nsentinel_windows_scored_total 0\n"), std::string::npos) << metrics;
+  service_->stop();
+  // The window itself was still counted and written: unscored, not dropped.
+  EXPECT_NE(read("windows.jsonl").find(R"("kind":"tumbling","start":"2026-03-01T22:00:00Z")"), std::string::npos)
+      << read("windows.jsonl");
+}
+
 }  // namespace
 }  // namespace sentinel
