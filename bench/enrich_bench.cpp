@@ -34,13 +34,10 @@
 
 #include "detect/enrichment.h"
 #include "detect/geojson.h"
+#include "s2_baseline.h"
 
 namespace sentinel {
 namespace {
-
-bool same_point(const S2Point& a, const S2Point& b) {
-  return a.x() == b.x() && a.y() == b.y() && a.z() == b.z();
-}
 
 /// examples/data/chicago of this source tree (bench/CMakeLists.txt defines no
 /// source-dir macro; CMake compiles with absolute paths), or $SENTINEL_CHICAGO_DATA.
@@ -191,25 +188,9 @@ std::vector<S2Point> s2_points() {
 }
 
 void BM_S2ContainsPointQuery(benchmark::State& state) {
-  MutableS2ShapeIndex index;
-  for (const auto& f : geojson::read_features(data_dir_path + "/chicago_community_areas.geojson")) {
-    std::vector<std::vector<S2Point>> loops;
-    for (const auto& poly : f.geometry.polygons) {
-      for (size_t r = 0; r < poly.rings.size(); ++r) {
-        std::vector<S2Point> loop;
-        for (const auto& pos : poly.rings[r]) {
-          S2Point p = S2LatLng::FromDegrees(pos.lat, pos.lon).ToPoint();
-          if (loop.empty() || !same_point(loop.back(), p)) loop.push_back(p);
-        }
-        while (loop.size() > 1 && same_point(loop.front(), loop.back())) loop.pop_back();
-        if (!S2::IsNormalized(S2PointLoopSpan(loop))) std::reverse(loop.begin(), loop.end());
-        if (r > 0) std::reverse(loop.begin(), loop.end());
-        loops.push_back(std::move(loop));
-      }
-    }
-    index.Add(std::make_unique<S2LaxPolygonShape>(loops));
-  }
-  index.ForceBuild();
+  const std::unique_ptr<MutableS2ShapeIndex> built =
+      bench::plain_polygon_index(data_dir_path + "/chicago_community_areas.geojson");
+  const MutableS2ShapeIndex& index = *built;
   const std::vector<S2Point> pts = s2_points();
   size_t i = 0;
   for (auto _ : state) {

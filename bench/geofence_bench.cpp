@@ -33,6 +33,7 @@
 
 #include "detect/geofence.h"
 #include "detect/geojson.h"
+#include "s2_baseline.h"
 
 namespace sentinel::detect {
 namespace {
@@ -151,33 +152,8 @@ BENCHMARK(BM_Describe);
 
 // ---- Baselines: plain S2 on the same data. ----
 
-bool same_point(const S2Point& a, const S2Point& b) {
-  return a.x() == b.x() && a.y() == b.y() && a.z() == b.z();
-}
-
 const MutableS2ShapeIndex& areas_index() {
-  static const auto index = [] {
-    auto out = std::make_unique<MutableS2ShapeIndex>();
-    for (const auto& f : geojson::read_features(kAreas)) {
-      std::vector<std::vector<S2Point>> loops;
-      for (const auto& poly : f.geometry.polygons) {
-        for (size_t r = 0; r < poly.rings.size(); ++r) {
-          std::vector<S2Point> loop;
-          for (const auto& pos : poly.rings[r]) {
-            S2Point p = S2LatLng::FromDegrees(pos.lat, pos.lon).ToPoint();
-            if (loop.empty() || !same_point(loop.back(), p)) loop.push_back(p);
-          }
-          while (loop.size() > 1 && same_point(loop.front(), loop.back())) loop.pop_back();
-          if (!S2::IsNormalized(S2PointLoopSpan(loop))) std::reverse(loop.begin(), loop.end());
-          if (r > 0) std::reverse(loop.begin(), loop.end());
-          loops.push_back(std::move(loop));
-        }
-      }
-      out->Add(std::make_unique<S2LaxPolygonShape>(loops));
-    }
-    out->ForceBuild();
-    return out;
-  }();
+  static const std::unique_ptr<MutableS2ShapeIndex> index = bench::plain_polygon_index(kAreas);
   return *index;
 }
 
