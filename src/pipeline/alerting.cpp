@@ -7,7 +7,6 @@
 #include <bit>
 #include <chrono>
 #include <cmath>
-#include <map>
 #include <numbers>
 #include <optional>
 
@@ -165,7 +164,20 @@ struct AlertStage::Impl {
   bool live = false;
   EventTime last_bias_check = kMinEventTime;
   std::vector<const SignalEvent*> ordered;
-  std::vector<const detect::CorrelationEntry*> neighbours;
+  std::vector<const detect::CorrelationEntry*> neighbours, corroborating;
+  /// Best confidence per source name, sorted by name (stable output); a
+  /// handful of entries, reused per event so none allocates once warm.
+  using SourceConfidences = std::vector<std::pair<std::string_view, double>>;
+  SourceConfidences best, per_source;
+
+  static void raise_best(SourceConfidences& v, std::string_view name, double c) {
+    auto it = std::lower_bound(v.begin(), v.end(), name, [](const auto& p, std::string_view n) { return p.first < n; });
+    if (it != v.end() && it->first == name) {
+      it->second = std::max(it->second, c);
+    } else {
+      v.insert(it, {name, c});
+    }
+  }
   std::vector<BiasChange> bias_changes;
   std::string line, reasons;
 
@@ -284,16 +296,15 @@ struct AlertStage::Impl {
       if (neighbours.size() > cap) neighbours.erase(neighbours.begin(), neighbours.end() - static_cast<std::ptrdiff_t>(cap));
       if ((e.roles & SignalEvent::kCorrelate) != 0) correlation.insert(std::move(entry));
     }
-    // Sources that corroborate: best confidence per source at or above the
-    // per-source gate (sorted by source name for stable output).
-    std::map<std::string_view, double> best;
-    std::vector<const detect::CorrelationEntry*> corroborating;
+    // Other sources that corroborate: best confidence per source at or
+    // above the per-source gate (neighbours never share e's source).
+    best.clear();
+    corroborating.clear();
     for (const detect::CorrelationEntry* n : neighbours) {
       const double c = confidence_of(n->has_confidence, n->confidence);
       if (c < config.thresholds.correlation_per_source) continue;
       corroborating.push_back(n);
-      auto [it, created] = best.try_emplace(sources.name(n->source), c);
-      if (!created) it->second = std::max(it->second, c);
+      raise_best(best, sources.name(n->source), c);
     }
     const double own = confidence_of(e.has_confidence, e.confidence);
 
@@ -313,9 +324,8 @@ struct AlertStage::Impl {
       return c;
     };
     auto add_corroboration = [&](AlertCandidate& c, double& combined, Severity& severity, EventTime& latest) {
-      std::map<std::string_view, double> per_source = best;
-      auto [it, created] = per_source.try_emplace(sources.name(e.source), own);
-      if (!created) it->second = std::max(it->second, own);
+      per_source = best;
+      raise_best(per_source, sources.name(e.source), own);
       double miss = 1;
       for (const auto& [name, conf] : per_source) {
         c.sources.emplace_back(name);
@@ -356,7 +366,7 @@ struct AlertStage::Impl {
       // event has had its decision (the sensor alert); it still joins and
       // updates an incident, but is not "suppressed" when it cannot.
       const bool decided = (e.roles & SignalEvent::kSensor) != 0;
-      const bool alone = best.empty() || (best.size() == 1 && best.begin()->first == sources.name(e.source));
+      const bool alone = best.empty();
       // A sensor's own alert already says when one other source backs it;
       // it joins a correlation only as a third source of an incident.
       const bool joins = !decided || best.size() >= 2;
