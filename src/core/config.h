@@ -180,6 +180,28 @@ struct ServerConfig {
   uint64_t max_body_bytes = 16u << 20;  ///< larger request bodies get 413
   int threads = 1;
   Millis retry_after = Millis(1000);    ///< Retry-After sent with 429/503
+  std::string tokens = "";              ///< API tokens file (hashed); "" = a one-time admin token at start
+  std::string web_root = "";            ///< built command-centre page; "" = web/dist beside the program or source
+  uint64_t ws_max_queued_bytes = 4u << 20;   ///< a WebSocket client further behind than this is cut off
+  uint64_t ws_max_message_bytes = 64u << 10; ///< largest message a WebSocket client may send
+  Millis ws_ping_interval = Millis(15'000);  ///< keep-alive ping; no pong within two intervals closes
+  double ingest_rate = 5000;            ///< events per second per token (token bucket refill)
+  double ingest_burst = 50'000;         ///< token bucket size, in events
+  uint32_t page_max = 1000;             ///< largest page /v1/alerts returns
+};
+
+/// The alert queue (DESIGN.md section 5) behind the API and the WebSocket stream.
+struct QueueConfig {
+  std::string backend = "memory";        ///< memory | redis
+  std::string redis = "127.0.0.1:6379";  ///< host:port of the shared Redis (backend redis)
+  std::string redis_prefix = "sentinel"; ///< prefix of every Redis key and channel
+  Millis redis_retry = Millis(1000);     ///< wait between reconnect attempts
+  uint64_t max_alerts = 1'000'000;       ///< alerts kept; past it the oldest closed ones go first
+  uint64_t resume_changes = 100'000;     ///< changes kept for WebSocket resume by sequence number
+  Millis ack_p0 = Millis(60'000);        ///< acknowledgement SLA per priority (0 = none)
+  Millis ack_p1 = Millis(5 * 60'000);
+  Millis ack_p2 = Millis(30 * 60'000);
+  Millis ack_p3 = Millis(0);
 };
 
 struct LogConfig {
@@ -206,6 +228,7 @@ struct Config {
   BiasConfig bias;
   LatencyConfig latency;
   ServerConfig server;
+  QueueConfig queue;
   LogConfig log;
 
   /// Directory of the config file, against which relative paths resolve.

@@ -59,6 +59,24 @@ void expect_same(const Config& a, const Config& b) {
   EXPECT_EQ(a.server.max_body_bytes, b.server.max_body_bytes);
   EXPECT_EQ(a.server.threads, b.server.threads);
   EXPECT_EQ(a.server.retry_after.count(), b.server.retry_after.count());
+  EXPECT_EQ(a.server.tokens, b.server.tokens);
+  EXPECT_EQ(a.server.web_root, b.server.web_root);
+  EXPECT_EQ(a.server.ws_max_queued_bytes, b.server.ws_max_queued_bytes);
+  EXPECT_EQ(a.server.ws_max_message_bytes, b.server.ws_max_message_bytes);
+  EXPECT_EQ(a.server.ws_ping_interval.count(), b.server.ws_ping_interval.count());
+  EXPECT_EQ(a.server.ingest_rate, b.server.ingest_rate);
+  EXPECT_EQ(a.server.ingest_burst, b.server.ingest_burst);
+  EXPECT_EQ(a.server.page_max, b.server.page_max);
+  EXPECT_EQ(a.queue.backend, b.queue.backend);
+  EXPECT_EQ(a.queue.redis, b.queue.redis);
+  EXPECT_EQ(a.queue.redis_prefix, b.queue.redis_prefix);
+  EXPECT_EQ(a.queue.redis_retry.count(), b.queue.redis_retry.count());
+  EXPECT_EQ(a.queue.max_alerts, b.queue.max_alerts);
+  EXPECT_EQ(a.queue.resume_changes, b.queue.resume_changes);
+  EXPECT_EQ(a.queue.ack_p0.count(), b.queue.ack_p0.count());
+  EXPECT_EQ(a.queue.ack_p1.count(), b.queue.ack_p1.count());
+  EXPECT_EQ(a.queue.ack_p2.count(), b.queue.ack_p2.count());
+  EXPECT_EQ(a.queue.ack_p3.count(), b.queue.ack_p3.count());
   EXPECT_EQ(a.log.level, b.log.level);
   EXPECT_EQ(a.audit.key, b.audit.key);
   EXPECT_EQ(a.audit.sign_every, b.audit.sign_every);
@@ -380,7 +398,7 @@ TEST(ConfigErrors, UnknownKeysAtEveryLevel) {
   EXPECT_EQ(error_of("bogus: 1"),
             "demo.yaml: bogus: unknown key (known sections: city, ingest, cells, pipeline, "
             "watermark, windows, checkpoint, audit, thresholds, priority, alerts, correlation, spike, ml, "
-            "geofences, dedup, bias, latency, server, log)");
+            "geofences, dedup, bias, latency, server, queue, log)");
   // A leaf written at the top level instead of in its section.
   EXPECT_THAT(error_of("tumbling_size: 5m"),
               StartsWith("demo.yaml: tumbling_size: unknown key (known sections: "));
