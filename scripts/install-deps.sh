@@ -12,6 +12,10 @@ while read -r pkg; do
     missing+=("$pkg")
   fi
 done < "$list"
+# Debian's nodejs ships without npm (a separate package); NodeSource's includes it.
+if ! command -v npm >/dev/null && ! dpkg-query -W -f='${Status}' npm 2>/dev/null | grep -q "install ok installed"; then
+  missing+=(npm)
+fi
 if [ ${#missing[@]} -eq 0 ]; then
   echo "deps: all $(grep -cvE '^\s*(#|$)' "$list") Debian packages present"
   exit 0

@@ -82,6 +82,14 @@ std::string_view to_string(AuditDecision d) {
       return "dead_letter";
     case AuditDecision::kBiasReview:
       return "bias_review";
+    case AuditDecision::kAck:
+      return "ack";
+    case AuditDecision::kFeedback:
+      return "feedback";
+    case AuditDecision::kAccessDenied:
+      return "access_denied";
+    case AuditDecision::kTokenCreated:
+      return "token_created";
   }
   return "unknown";
 }
@@ -90,7 +98,8 @@ std::optional<AuditDecision> parse_audit_decision(std::string_view s) {
   for (const AuditDecision d :
        {AuditDecision::kAlert, AuditDecision::kUpdate, AuditDecision::kSuppressed,
         AuditDecision::kTrendWatch, AuditDecision::kDuplicate, AuditDecision::kLate,
-        AuditDecision::kDeadLetter, AuditDecision::kBiasReview}) {
+        AuditDecision::kDeadLetter, AuditDecision::kBiasReview, AuditDecision::kAck,
+        AuditDecision::kFeedback, AuditDecision::kAccessDenied, AuditDecision::kTokenCreated}) {
     if (to_string(d) == s) return d;
   }
   return std::nullopt;

@@ -61,16 +61,31 @@ enum class AuditDecision : uint8_t {
   kDuplicate,
   kLate,
   kDeadLetter,
-  kBiasReview  ///< a district's ML-derived alerts flagged for bias review, or released
+  kBiasReview,  ///< a district's ML-derived alerts flagged for bias review, or released
+  // Operator and access decisions (the live service's access log):
+  kAck,           ///< an operator acknowledged an alert
+  kFeedback,      ///< an operator marked an alert a true or false positive
+  kAccessDenied,  ///< a call without a valid token (401) or with the wrong role (403)
+  kTokenCreated,  ///< an admin created an API token (its hash, never the token)
 };
 
-/// "alert", "update", "suppressed", "trend_watch", "duplicate", "late", "dead_letter", "bias_review".
+/// "alert", "update", "suppressed", "trend_watch", "duplicate", "late", "dead_letter", "bias_review",
+/// "ack", "feedback", "access_denied", "token_created".
 std::string_view to_string(AuditDecision d);
 std::optional<AuditDecision> parse_audit_decision(std::string_view s);
 
 struct AuditOptions {
   /// 1: sign every record; N > 1: sign every Nth record and the last at flush().
   uint32_t sign_every = 1;
+};
+
+/// One audit record's content, as appended (for live consumers of the log).
+struct AuditEntry {
+  uint64_t seq = 0;
+  EventTime ts{};
+  AuditDecision decision = AuditDecision::kAlert;
+  std::string_view ref;
+  std::string_view reasons_json;
 };
 
 class AuditWriter {

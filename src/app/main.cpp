@@ -18,6 +18,8 @@
 #include "core/config.h"
 #include "pipeline/alerting.h"
 #include "pipeline/replay.h"
+#include "net/http_server.h"
+#include "server/auth.h"
 #include "server/live_service.h"
 
 namespace {
@@ -90,13 +92,31 @@ int run_replay_command(const std::string& config_path, ReplayOptions opts, bool 
   return 0;
 }
 
-int run_server_command(const std::string& config_path, LiveService::Options opts) {
-  const Config config = load_or_default(config_path);
-  setup_logging(config);
+std::pair<std::string, uint16_t> net_listen_host(const std::string& listen) { return net::parse_listen_address(listen); }
+
+/// The address a browser on this machine opens for `listen` ("0.0.0.0:8080" -> 127.0.0.1).
+std::string page_url(const Config& config, const LiveService::Options& opts, uint16_t port) {
+  auto [host, unused] = net_listen_host(opts.listen.empty() ? config.server.listen : opts.listen);
+  if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
+  if (host == "::" || host == "[::]") host = "[::1]";
+  return fmt::format("http://{}:{}/", host, port);
+}
+
+int serve(const Config& config, LiveService::Options opts, const std::string& demo_token) {
   LiveService service(config, opts);
   service.start();
-  spdlog::info("listening on http://127.0.0.1:{} (POST /v1/events, GET /metrics, /healthz, /readyz); outputs in {}",
-               service.port(), opts.out_dir);
+  const std::string url = page_url(config, opts, service.port());
+  spdlog::info("listening on {} (command centre, /v1 API, POST /v1/events, /metrics, /healthz, /readyz); outputs in {}",
+               url, opts.out_dir);
+  if (!service.web_root()) spdlog::warn("the command-centre page is not built (web/dist): run `make web`");
+  // Tokens go to the console, never to the log.
+  const std::string& token = demo_token.empty() ? service.initial_token() : demo_token;
+  if (!token.empty()) {
+    fmt::print(stderr,
+               "\n  Command centre: {}#token={}\n  (an admin token for this run only; API calls send "
+               "'Authorization: Bearer {}')\n\n",
+               url, token, token);
+  }
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   auto last = std::chrono::steady_clock::now();
@@ -110,6 +130,12 @@ int run_server_command(const std::string& config_path, LiveService::Options opts
   spdlog::info("stopping: flushing windows");
   service.stop();
   return 0;
+}
+
+int run_server_command(const std::string& config_path, LiveService::Options opts) {
+  const Config config = load_or_default(config_path);
+  setup_logging(config);
+  return serve(config, std::move(opts), "");
 }
 
 }  // namespace
@@ -147,11 +173,28 @@ int main(int argc, char** argv) {
   // demo
   std::string examples = SENTINEL_EXAMPLES_DIR;
   std::string demo_out = "build/demo-out";
-  double demo_speed = 0;
-  auto* dm = app.add_subcommand("demo", "Embedded demo: replays the bundled Chicago data set");
+  double demo_speed = 1800;
+  bool demo_offline = false;
+  std::string demo_listen;
+  auto* dm = app.add_subcommand("demo", "Embedded demo: the command centre while the bundled Chicago data set is replayed");
   dm->add_option("--examples", examples, "The examples directory")->capture_default_str();
   dm->add_option("--out", demo_out, "Output directory")->capture_default_str();
-  dm->add_option("--speed", demo_speed, "Seconds of event time per second (0: as fast as possible)")->capture_default_str();
+  dm->add_option("--speed", demo_speed, "Seconds of event time per second (0 with --offline: as fast as possible)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  dm->add_option("--listen", demo_listen, "host:port of the command centre (default: server.listen, 127.0.0.1:8080)");
+  dm->add_flag("--offline", demo_offline, "No server: replay to files only and exit");
+
+  // tokens
+  std::string tokens_file, token_name, token_role = "analyst";
+  auto* tk = app.add_subcommand("tokens", "API token management");
+  tk->require_subcommand(1);
+  auto* tk_add = tk->add_subcommand("add", "Make a token, append its hash to the tokens file, print the token once");
+  tk_add->add_option("--file", tokens_file, "Tokens file (server.tokens); created when missing")->required();
+  tk_add->add_option("--name", token_name, "Name for logs and the audit, e.g. ops-desk-1")->required();
+  tk_add->add_option("--role", token_role, "analyst, curator, ingest or admin")->capture_default_str()
+      ->check(CLI::IsMember({"analyst", "curator", "ingest", "admin"}));
+  auto* tk_list = tk->add_subcommand("list", "Names and roles in a tokens file");
+  tk_list->add_option("--file", tokens_file, "Tokens file")->required()->check(CLI::ExistingFile);
 
   // keys / audit
   std::string keys_dir;
@@ -187,19 +230,58 @@ int main(int argc, char** argv) {
     if (rn->parsed()) return run_server_command(run_config, live);
     if (dm->parsed()) {
       const fs::path ex(examples);
-      ReplayOptions opts;
-      opts.inputs = {(ex / "data/generated/crimes.jsonl").string(), (ex / "data/generated/streams.jsonl").string()};
-      for (const auto& in : opts.inputs) {
+      const std::vector<std::string> inputs = {(ex / "data/generated/crimes.jsonl").string(),
+                                               (ex / "data/generated/streams.jsonl").string()};
+      for (const auto& in : inputs) {
         if (!fs::exists(in)) {
           throw std::runtime_error(in + ": missing demo data; `make demo` generates it with tools/citygen");
         }
       }
+      if (demo_offline) {
+        ReplayOptions opts;
+        opts.inputs = inputs;
+        opts.out_dir = demo_out;
+        opts.speed = demo_speed;
+        opts.global_summary = true;
+        fmt::print(stderr, "[demo] replaying {} real Chicago incidents (2019 H1) plus synthetic CCTV, sensor and CAD "
+                           "streams; outputs in {}\n", "126,218", demo_out);
+        return run_replay_command((ex / "demo.yaml").string(), opts, false);
+      }
+      if (demo_speed <= 0) throw std::runtime_error("--speed: the live demo needs a positive speed");
+      const Config config = load_config((ex / "demo.yaml").string());
+      setup_logging(config);
+      LiveService::Options opts;
       opts.out_dir = demo_out;
+      opts.listen = demo_listen;
+      opts.replay_inputs = inputs;
       opts.speed = demo_speed;
-      opts.global_summary = true;
-      fmt::print(stderr, "[demo] replaying {} real Chicago incidents (2019 H1) plus synthetic CCTV, sensor and CAD "
-                         "streams; outputs in {}\n", "126,218", demo_out);
-      return run_replay_command((ex / "demo.yaml").string(), opts, false);
+      const std::string token = TokenStore::generate();
+      opts.extra_admin_tokens = {{"demo-admin", token}};
+      fmt::print(stderr, "[demo] replaying 126,218 real Chicago incidents (2019 H1) plus synthetic CCTV, sensor and "
+                         "CAD streams at {}x into the live command centre; outputs in {}\n", demo_speed, demo_out);
+      return serve(config, std::move(opts), token);
+    }
+    if (tk_add->parsed()) {
+      if (Status st = TokenStore::check_name(token_name); !st.ok()) throw std::runtime_error("--name: " + st.error().reason);
+      if (fs::exists(tokens_file)) {
+        const TokenStore existing = TokenStore::load(tokens_file);
+        for (const Principal& p : existing.list()) {
+          if (p.name == token_name) throw std::runtime_error(tokens_file + ": a token named '" + token_name + "' exists");
+        }
+      }
+      const std::string token = TokenStore::generate();
+      {
+        std::ofstream out(tokens_file, std::ios::app);
+        out << TokenStore::file_line(token_name, *parse_role(token_role), TokenStore::hash(token)) << '\n';
+        if (!out) throw std::runtime_error(tokens_file + ": cannot write");
+      }
+      fs::permissions(tokens_file, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
+      fmt::print("{}\n", token);
+      return 0;
+    }
+    if (tk_list->parsed()) {
+      for (const Principal& p : TokenStore::load(tokens_file).list()) fmt::print("{}\t{}\n", p.name, role_name(p.role));
+      return 0;
     }
     if (ks_gen->parsed()) {
       const KeyPairPaths paths = generate_keypair(keys_dir);

@@ -98,6 +98,14 @@ class HistogramSnapshot {
   /// clamped at ~1 h). 0 when empty.
   std::chrono::nanoseconds quantile(double q) const;
 
+  /// What was recorded after `earlier`, a snapshot of the same histogram
+  /// taken before this one (e.g. the last 10 s of a cumulative histogram).
+  HistogramSnapshot since(const HistogramSnapshot& earlier) const {
+    HistogramSnapshot d = *this;
+    d.subtract(earlier);
+    return d;
+  }
+
   /// Counts per bucket, indexed as in latency_buckets.
   const std::vector<uint64_t>& buckets() const { return buckets_; }
 

@@ -1,19 +1,34 @@
-// Beast/Asio implementation of HttpServer.
+// Beast/Asio implementation of HttpServer and its WebSocket connections.
 //
 // Threading: one io_context run by `threads` threads. The acceptor and each
-// connection (Session) live on their own strand, so a Session's state is only
-// touched by one thread at a time and needs no lock. The session registry
-// (used by stop()) is the one shared structure, under sessions_mu_.
-// Lock order: lifecycle_mu_ before sessions_mu_.
+// connection (Session, WsSession) live on their own strand, so a connection's
+// state is only touched by one thread at a time and needs no lock. The
+// connection registry (used by stop()) is shared, under sessions_mu; the one
+// other shared structure is a WebSocket's send queue (WsConnection::mu_),
+// which application threads fill. Lock order: lifecycle_mu before
+// sessions_mu; a WsConnection's mu_ is a leaf (nothing is called under it
+// but asio::post).
 //
 // A Session reads one request (head, optional 100 Continue, body), calls the
 // handler inline, writes the response, then reads the next: pipelined requests
-// wait in the read buffer and are answered in order.
+// wait in the read buffer and are answered in order. An upgrade request on a
+// WebSocket path hands the socket to a WsSession and ends the Session.
+//
+// WebSocket: Beast writes the 101 response (websocket::stream::async_accept),
+// then the frames are read and written here on the raw socket, because Beast
+// 1.74 writes each message with its own send call and answers pings from
+// inside its read operation, so it cannot batch: a broadcast of 1,000
+// messages/s to 1,000 clients needs many messages per send call. A WsSession
+// writes everything queued (up to kMaxBatch messages) in one gathered write,
+// control frames first; messages are shared_ptrs, so the bytes of a broadcast
+// exist once.
 #include "net/http_server.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -31,8 +46,10 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <simdjson.h>
 
 #include "net/net_log.h"
 
@@ -41,6 +58,7 @@ namespace sentinel::net {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 
 namespace {
@@ -98,10 +116,110 @@ struct Route {
   std::vector<std::pair<std::string, HttpHandler>> methods;
 };
 
+// --- WebSocket framing (RFC 6455 section 5) ---
+
+enum WsOpcode : uint8_t {
+  kOpContinuation = 0x0,
+  kOpText = 0x1,
+  kOpBinary = 0x2,
+  kOpClose = 0x8,
+  kOpPing = 0x9,
+  kOpPong = 0xA,
+};
+
+// Messages gathered into one write: two buffers each (head, payload) plus the
+// control frames before and the close frame after stay within Asio's 64
+// buffers per send call.
+constexpr size_t kMaxBatch = 31;
+constexpr size_t kMaxFrameHead = 10;       // server frames are not masked
+constexpr size_t kMaxControlPayload = 125;
+constexpr size_t kMaxCloseReason = kMaxControlPayload - 2;
+constexpr size_t kReadChunk = 4096;
+constexpr size_t kSecWebSocketKeySize = 24;  // base64 of 16 bytes
+
+// Writes the head of an unmasked, final frame; returns its length.
+size_t frame_head(uint8_t* out, uint8_t opcode, uint64_t length) {
+  out[0] = static_cast<uint8_t>(0x80 | opcode);
+  if (length < 126) {
+    out[1] = static_cast<uint8_t>(length);
+    return 2;
+  }
+  if (length <= 0xFFFF) {
+    out[1] = 126;
+    out[2] = static_cast<uint8_t>(length >> 8);
+    out[3] = static_cast<uint8_t>(length);
+    return 4;
+  }
+  out[1] = 127;
+  for (int i = 0; i < 8; ++i) out[2 + i] = static_cast<uint8_t>(length >> (8 * (7 - i)));
+  return 10;
+}
+
+void append_control_frame(std::string& out, uint8_t opcode, std::string_view payload) {
+  uint8_t head[kMaxFrameHead];
+  const size_t head_size = frame_head(head, opcode, payload.size());
+  out.append(reinterpret_cast<const char*>(head), head_size);
+  out.append(payload);
+}
+
+// Codes an endpoint may put in a close frame (RFC 6455 section 7.4, IANA registry).
+bool is_sendable_close_code(uint16_t code) {
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+         (code >= 3000 && code <= 4999);
+}
+
+bool is_utf8(std::string_view text) { return simdjson::validate_utf8(text.data(), text.size()); }
+
+// A close reason fits a control frame and is UTF-8: cut at a character
+// boundary, dropped when not UTF-8.
+std::string fit_close_reason(std::string reason) {
+  if (reason.size() > kMaxCloseReason) {
+    size_t cut = kMaxCloseReason;
+    while (cut > 0 && (static_cast<unsigned char>(reason[cut]) & 0xC0) == 0x80) --cut;
+    reason.resize(cut);
+  }
+  if (!is_utf8(reason)) reason.clear();
+  return reason;
+}
+
+// The close frame for `code` (1005 = no status: an empty close frame).
+std::string close_frame(uint16_t code, std::string_view reason) {
+  std::string payload;
+  if (code != 1005) {
+    payload.push_back(static_cast<char>(code >> 8));
+    payload.push_back(static_cast<char>(code & 0xFF));
+    payload.append(reason);
+  }
+  std::string frame;
+  append_control_frame(frame, kOpClose, payload);
+  return frame;
+}
+
 }  // namespace
 
+std::vector<std::string> websocket_subprotocols(const HttpRequest& request) {
+  std::vector<std::string> out;
+  for (const auto& [name, value] : request.headers) {
+    if (name != "sec-websocket-protocol") continue;
+    size_t start = 0;
+    while (start <= value.size()) {
+      size_t comma = value.find(',', start);
+      if (comma == std::string::npos) comma = value.size();
+      std::string_view item(value.data() + start, comma - start);
+      while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+      while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+      if (!item.empty()) out.emplace_back(item);
+      start = comma + 1;
+    }
+  }
+  return out;
+}
+
 struct HttpServer::Impl {
+  class Connection;
   class Session;
+  class WsConnection;
+  class WsSession;
 
   explicit Impl(HttpServerOptions opts)
       : options(std::move(opts)),
@@ -110,6 +228,10 @@ struct HttpServer::Impl {
         accept_retry(acceptor.get_executor()) {}
 
   HttpResponse dispatch(HttpRequest& request) const;
+  const WebSocketAcceptor* find_websocket(const std::string& path) const {
+    auto it = websocket_routes.find(path);
+    return it == websocket_routes.end() ? nullptr : &it->second;
+  }
   void do_accept();
   void on_accept(beast::error_code ec, tcp::socket socket);
   void request_stop_all(bool force);
@@ -127,12 +249,18 @@ struct HttpServer::Impl {
   std::unordered_map<std::string, Route> exact_routes;
   std::vector<std::pair<std::string, Route>> prefix_routes;  // longest prefix first after start()
   HttpHandler fallback;
+  std::unordered_map<std::string, WebSocketAcceptor> websocket_routes;
 
   std::atomic<uint64_t> requests{0};
   std::atomic<uint64_t> responses_4xx{0};
   std::atomic<uint64_t> responses_5xx{0};
   std::atomic<uint64_t> bytes_in{0};
   std::atomic<uint16_t> bound_port{0};
+  std::atomic<uint64_t> ws_open{0};
+  std::atomic<uint64_t> ws_accepted{0};
+  std::atomic<uint64_t> ws_closed_slow{0};
+  std::atomic<uint64_t> ws_messages_out{0};
+  std::atomic<uint64_t> next_ws_id{1};
 
   std::mutex lifecycle_mu;  // serialises start() and stop()
   enum class State { kIdle, kRunning, kStopped };
@@ -141,29 +269,42 @@ struct HttpServer::Impl {
 
   std::mutex sessions_mu;
   std::condition_variable sessions_cv;  // notified when `sessions` becomes empty
-  std::unordered_map<Session*, std::weak_ptr<Session>> sessions;  // guarded by sessions_mu
+  // Every live connection, HTTP or WebSocket; guarded by sessions_mu.
+  std::unordered_map<Connection*, std::weak_ptr<Connection>> sessions;
   std::atomic<bool> stopping{false};  // written under sessions_mu
 
   // Declared last so that it is destroyed first: handlers it still holds may
-  // own Sessions, whose destructors use the registry above.
+  // own connections, whose destructors use the registry above.
   asio::io_context ioc;
   tcp::acceptor acceptor;          // on its own strand
   asio::steady_timer accept_retry; // on the acceptor's strand
 };
 
-class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
+// A registered connection: stop() reaches every one through the registry,
+// which it leaves when destroyed.
+class HttpServer::Impl::Connection {
  public:
-  Session(Impl& server, tcp::socket socket, std::string remote_address)
-      : server_(server), stream_(std::move(socket)), remote_address_(std::move(remote_address)) {}
-
-  ~Session() {
+  explicit Connection(Impl& server) : server_(server) {}
+  virtual ~Connection() {
     std::lock_guard lock(server_.sessions_mu);
     server_.sessions.erase(this);
     if (server_.sessions.empty()) server_.sessions_cv.notify_all();
   }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
 
-  Session(const Session&) = delete;
-  Session& operator=(const Session&) = delete;
+  /// Asks the connection to end (callable from any thread): gracefully, or at
+  /// once when `force`.
+  virtual void request_stop(bool force) = 0;
+
+ protected:
+  Impl& server_;
+};
+
+class HttpServer::Impl::Session : public Connection, public std::enable_shared_from_this<Session> {
+ public:
+  Session(Impl& server, tcp::socket socket, std::string remote_address)
+      : Connection(server), stream_(std::move(socket)), remote_address_(std::move(remote_address)) {}
 
   /// Starts serving; callable from any thread.
   void start() {
@@ -172,7 +313,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
 
   /// Asks the session to end: at once when it waits for a request (or lingers),
   /// after the current response otherwise; `force` closes it even mid-response.
-  void request_stop(bool force) {
+  void request_stop(bool force) override {
     asio::post(stream_.get_executor(), [self = shared_from_this(), force] {
       self->stop_requested_ = true;
       if (force || self->phase_ != Phase::kWriting) self->close();
@@ -261,8 +402,65 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     request.body = std::move(message.body());
     request.remote_address = remote_address_;
     version_ = message.version();
+    if (request.method == "GET") {
+      if (const WebSocketAcceptor* accept = server_.find_websocket(request.path)) {
+        return handle_websocket(message, request, *accept);
+      }
+    }
     send(server_.dispatch(request), message.keep_alive());
   }
+
+  // Checks the handshake (so that the acceptor sees only valid upgrades and
+  // every refusal has the JSON error shape), asks the acceptor, and on
+  // acceptance hands the socket to a WsSession, which writes the 101.
+  void handle_websocket(http::request<http::string_body>& message, HttpRequest& request,
+                        const WebSocketAcceptor& accept) {
+    if (!websocket::is_upgrade(message)) {
+      HttpResponse response = make_json_error(426, "WebSocket upgrade required for " + request.path);
+      response.headers.emplace_back("Upgrade", "websocket");
+      response.headers.emplace_back("Sec-WebSocket-Version", "13");
+      return send(std::move(response), message.keep_alive());
+    }
+    // A refused upgrade ends the connection: WebSocket clients do not reuse
+    // it, and some (Beast's) wait for the server to close it.
+    constexpr bool keep_alive = false;
+    if (message[http::field::sec_websocket_version] != "13") {
+      HttpResponse response = make_json_error(426, "unsupported WebSocket version (this server speaks 13)");
+      response.headers.emplace_back("Sec-WebSocket-Version", "13");
+      return send(std::move(response), keep_alive);
+    }
+    if (message[http::field::host].empty()) {
+      return send(make_json_error(400, "WebSocket handshake without Host"), keep_alive);
+    }
+    if (message[http::field::sec_websocket_key].size() != kSecWebSocketKeySize) {
+      return send(make_json_error(400, "WebSocket handshake: missing or malformed Sec-WebSocket-Key"),
+                  keep_alive);
+    }
+
+    const std::string path = request.path;
+    std::optional<WebSocketSession> session;
+    try {
+      auto decision = accept(request);
+      if (auto* refusal = std::get_if<HttpResponse>(&decision)) return send(std::move(*refusal), keep_alive);
+      session.emplace(std::move(std::get<WebSocketSession>(decision)));
+    } catch (const std::exception& e) {
+      net_log()->error("websocket acceptor for {} threw: {}", path, e.what());
+    } catch (...) {
+      net_log()->error("websocket acceptor for {} threw a non-standard exception", path);
+    }
+    if (!session) return send(make_json_error(500, "internal error handling GET " + path), keep_alive);
+    if (!session->subprotocol.empty()) {
+      const auto offered = websocket_subprotocols(request);
+      if (std::find(offered.begin(), offered.end(), session->subprotocol) == offered.end()) {
+        net_log()->error("websocket acceptor for {} chose subprotocol \"{}\" the client did not offer", path,
+                         session->subprotocol);
+        return send(make_json_error(500, "internal error handling GET " + path), keep_alive);
+      }
+    }
+    upgrade(std::move(message), std::move(*session));
+  }
+
+  void upgrade(http::request<http::string_body> message, WebSocketSession session);
 
   void send(HttpResponse response, bool keep_alive) {
     if (response.status < 200 || response.status > 599) {
@@ -331,12 +529,12 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
 
   void close() {
     phase_ = Phase::kClosed;
+    if (upgraded_) return;  // the socket belongs to a WsSession now
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.close();
   }
 
-  Impl& server_;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -346,7 +544,658 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   unsigned version_ = 11;  // of the current request; error replies before a head use 1.1
   Phase phase_ = Phase::kIdle;
   bool stop_requested_ = false;
+  bool upgraded_ = false;
 };
+
+// The application's handle on one WebSocket: the send queue, shared between
+// application threads (send, close) and the WsSession's strand (which drains
+// it). Holds no Asio object, so it outlives the server harmlessly.
+class HttpServer::Impl::WsConnection final : public WebSocketConnection {
+ public:
+  WsConnection(uint64_t id, uint64_t max_queued) : id_(id), max_queued_(max_queued) {}
+
+  bool send(std::shared_ptr<const std::string> text) override;
+  void close(uint16_t code, std::string reason) override;
+  uint64_t id() const override { return id_; }
+  size_t queued_bytes() const override {
+    std::lock_guard lock(mu_);
+    return queued_;
+  }
+  bool is_open() const override {
+    std::lock_guard lock(mu_);
+    return open_;
+  }
+
+ private:
+  friend class WsSession;
+
+  struct CloseRequest {
+    uint16_t code;
+    std::string reason;
+    bool slow;  // cut off by send(): count and log it
+  };
+
+  // Posts `fn` to the session's strand; with mu_ held and open_ true. The
+  // temporary reference taken here is never the last one, so the session is
+  // never destroyed on an application thread: until finish() (which needs
+  // mu_, and ends open_) a pending read or the close timer holds the session.
+  template <typename Fn>
+  void post_locked(Fn fn);
+
+  const uint64_t id_;
+  const uint64_t max_queued_;
+  mutable std::mutex mu_;
+  bool open_ = false;  // accepting send(); false before on_open and once closing
+  std::deque<std::shared_ptr<const std::string>> queue_;  // not yet taken by a write
+  uint64_t queued_ = 0;  // payload bytes in queue_ plus those of the write in flight
+  bool pump_scheduled_ = false;  // a pump() is posted or a write is in flight: it will see queue_
+  std::optional<CloseRequest> close_request_;
+  std::weak_ptr<WsSession> session_;
+};
+
+// One WebSocket connection on its strand: the 101 handshake (through Beast),
+// then frames read and written on the raw socket.
+//
+// Lifecycle: start() -> handshake -> on_open -> reading, pinging and writing
+// -> close handshake (either side) -> finish(): socket closed, on_close once.
+// A close started here (begin_close) sends what is queued unless it discards
+// it, then the close frame, then a FIN, and waits up to idle_timeout for the
+// client's close frame or EOF. A close started by the client is answered
+// (queue dropped) and the socket closed as soon as the answer is written.
+class HttpServer::Impl::WsSession : public Connection, public std::enable_shared_from_this<WsSession> {
+ public:
+  WsSession(Impl& server, tcp::socket socket, WebSocketSession callbacks, std::string remote_address,
+            std::string_view early_bytes)
+      : Connection(server),
+        strand_(socket.get_executor()),
+        socket_(std::move(socket)),
+        callbacks_(std::move(callbacks)),
+        remote_address_(std::move(remote_address)),
+        connection_(std::make_shared<WsConnection>(server.next_ws_id.fetch_add(1),
+                                                   server.options.ws_max_queued_bytes)),
+        ping_timer_(strand_),
+        close_timer_(strand_),
+        rbuf_(early_bytes.begin(), early_bytes.end()),
+        rbuf_len_(early_bytes.size()) {
+    buffers_.reserve(2 * kMaxBatch + 2);
+  }
+
+  /// Starts the handshake on the strand; callable from any thread.
+  void start(http::request<http::string_body> request) {
+    {
+      std::lock_guard lock(connection_->mu_);
+      connection_->session_ = weak_from_this();
+    }
+    asio::post(strand_, [self = shared_from_this(), request = std::move(request)]() mutable {
+      self->handshake(std::move(request));
+    });
+  }
+
+  void request_stop(bool force) override {
+    asio::post(strand_, [self = shared_from_this(), force] {
+      self->stop_requested_ = true;
+      if (self->finished_) return;
+      if (!self->opened_) {
+        // Mid-handshake: on_handshake sees stop_requested_ and closes.
+        if (force && self->handshake_) beast::get_lowest_layer(*self->handshake_).close();
+        return;
+      }
+      if (force) {
+        if (self->close_started_) return self->finish(self->close_code_, self->close_reason_);
+        return self->finish(WsCloseCode::kGoingAway, "server shutting down");
+      }
+      self->begin_close(WsCloseCode::kGoingAway, "server shutting down", true);
+    });
+  }
+
+  const asio::any_io_executor& strand() const { return strand_; }
+
+  /// Writes what is queued (on the strand).
+  void pump();
+
+  /// Starts the close an application thread asked for (on the strand).
+  void take_close_request() {
+    std::optional<WsConnection::CloseRequest> request;
+    {
+      std::lock_guard lock(connection_->mu_);
+      request.swap(connection_->close_request_);
+    }
+    if (!request || close_started_ || finished_) return;
+    if (request->slow) {
+      server_.ws_closed_slow.fetch_add(1, std::memory_order_relaxed);
+      net_log()->warn("websocket {} from {}: {}; closing", connection_->id(), remote_address_, request->reason);
+    }
+    begin_close(request->code, std::move(request->reason), request->slow);
+  }
+
+ private:
+  void handshake(http::request<http::string_body> request) {
+    if (stop_requested_) return close_socket();
+    request_ = std::move(request);
+    handshake_ = std::make_unique<websocket::stream<beast::tcp_stream>>(std::move(socket_));
+    handshake_->set_option(websocket::stream_base::decorator(
+        [subprotocol = callbacks_.subprotocol](websocket::response_type& response) {
+          response.set(http::field::server, kServerName);
+          if (!subprotocol.empty()) response.set(http::field::sec_websocket_protocol, subprotocol);
+        }));
+    beast::get_lowest_layer(*handshake_).expires_after(server_.options.idle_timeout);
+    handshake_->async_accept(request_, beast::bind_front_handler(&WsSession::on_handshake, shared_from_this()));
+  }
+
+  void on_handshake(beast::error_code ec) {
+    // Beast sent the 101; from here the socket is ours again.
+    socket_ = beast::get_lowest_layer(*handshake_).release_socket();
+    handshake_.reset();
+    request_ = {};
+    if (ec || stop_requested_) {
+      if (ec) net_log()->debug("websocket handshake with {} failed: {}", remote_address_, ec.message());
+      return close_socket();
+    }
+    server_.record(101);
+    server_.ws_accepted.fetch_add(1, std::memory_order_relaxed);
+    server_.ws_open.fetch_add(1, std::memory_order_relaxed);
+    opened_ = true;
+    last_pong_ = std::chrono::steady_clock::now();
+    {
+      std::lock_guard lock(connection_->mu_);
+      connection_->open_ = true;
+    }
+    if (callbacks_.on_open && !call("on_open", [&] { callbacks_.on_open(connection_); })) {
+      begin_close(WsCloseCode::kInternalError, "internal error", true);
+    }
+    if (!close_started_) arm_ping();
+    // Bytes the client sent right behind its upgrade request.
+    if (rbuf_len_ > 0 && !process_input()) return;
+    read();
+  }
+
+  // Runs an application callback; logs and returns false when it throws.
+  template <typename Fn>
+  bool call(const char* what, Fn&& fn) {
+    try {
+      fn();
+      return true;
+    } catch (const std::exception& e) {
+      net_log()->error("websocket {} {} threw: {}", connection_->id(), what, e.what());
+    } catch (...) {
+      net_log()->error("websocket {} {} threw a non-standard exception", connection_->id(), what);
+    }
+    return false;
+  }
+
+  void arm_ping() {
+    ping_timer_.expires_after(server_.options.ws_ping_interval);
+    ping_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || self->finished_ || self->close_started_) return;
+      const auto silent = std::chrono::steady_clock::now() - self->last_pong_;
+      if (silent >= 2 * self->server_.options.ws_ping_interval) {
+        return self->begin_close(WsCloseCode::kGoingAway, "ping timeout", true);
+      }
+      self->ping_due_ = true;
+      self->pump();
+      self->arm_ping();
+    });
+  }
+
+  // Starts a close from this side: no more sends accepted; `discard` drops
+  // what is queued, else it goes out before the close frame.
+  void begin_close(uint16_t code, std::string reason, bool discard) {
+    if (close_started_ || finished_) return;
+    close_started_ = true;
+    close_code_ = code;
+    close_reason_ = fit_close_reason(std::move(reason));
+    {
+      std::lock_guard lock(connection_->mu_);
+      connection_->open_ = false;
+      if (discard) {
+        for (const auto& message : connection_->queue_) connection_->queued_ -= message->size();
+        connection_->queue_.clear();
+      }
+    }
+    ping_timer_.cancel();
+    close_timer_.expires_after(server_.options.idle_timeout);
+    close_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec) self->finish(self->close_code_, self->close_reason_);
+    });
+    pump();
+  }
+
+  void on_write(beast::error_code ec, size_t) {
+    writing_ = false;
+    if (finished_) return;
+    if (ec) {
+      if (close_started_) return finish(close_code_, close_reason_);
+      return finish(WsCloseCode::kAbnormal, "");
+    }
+    {
+      std::lock_guard lock(connection_->mu_);
+      connection_->queued_ -= batch_payload_;
+    }
+    server_.ws_messages_out.fetch_add(batch_size_, std::memory_order_relaxed);
+    for (size_t i = 0; i < batch_size_; ++i) batch_[i].reset();
+    batch_size_ = 0;
+    batch_payload_ = 0;
+    if (batch_has_close_) {
+      batch_has_close_ = false;
+      close_frame_sent_ = true;
+      if (peer_close_received_) return finish(close_code_, close_reason_);
+      // The FIN tells the client no more frames follow; it answers with its
+      // close frame and closes, which ends the read loop.
+      beast::error_code ignored;
+      socket_.shutdown(tcp::socket::shutdown_send, ignored);
+      return;
+    }
+    pump();
+  }
+
+  void read() {
+    if (finished_) return;
+    const size_t target = std::max(rbuf_len_ + kReadChunk, need_);
+    if (rbuf_.size() < target) rbuf_.resize(target);
+    socket_.async_read_some(asio::buffer(rbuf_.data() + rbuf_len_, rbuf_.size() - rbuf_len_),
+                            beast::bind_front_handler(&WsSession::on_read, shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, size_t bytes) {
+    if (finished_) return;
+    if (ec) {
+      // EOF or reset: the end of a close handshake, or a client gone without one.
+      if (close_started_) return finish(close_code_, close_reason_);
+      return finish(peer_close_received_ ? close_code_ : WsCloseCode::kAbnormal,
+                    peer_close_received_ ? close_reason_ : "");
+    }
+    if (discard_input_) {
+      read();
+      return;
+    }
+    rbuf_len_ += bytes;
+    if (!process_input()) return;
+    read();
+  }
+
+  // Stops interpreting input after a protocol violation: the close frame with
+  // `code` goes out, then the read loop only waits for EOF.
+  void fail_input(uint16_t code, std::string reason) {
+    discard_input_ = true;
+    rbuf_len_ = 0;
+    need_ = 0;
+    message_.clear();
+    if (!close_started_) {
+      net_log()->debug("websocket {} from {}: {}; closing {}", connection_->id(), remote_address_, reason, code);
+    }
+    begin_close(code, std::move(reason), true);
+  }
+
+  // Handles every complete frame in rbuf_. Returns false when reading must
+  // stop (the client's close frame arrived, or the session finished).
+  bool process_input();
+
+  // A client frame head whose RSV bits (no extension is negotiated) and mask
+  // bit were checked.
+  struct FrameHead {
+    bool fin = false;
+    uint8_t opcode = 0;
+    uint64_t length = 0;
+  };
+  // Decodes a frame head whose bytes (up to the mask key) are all in the buffer.
+  static FrameHead parse_head(const uint8_t* p);
+  // The close code and reason when `frame` breaks RFC 6455 or the limits.
+  std::optional<std::pair<uint16_t, std::string>> check(const FrameHead& frame) const;
+
+  // Handles one frame whose payload (masked) is at `payload`. Returns false as process_input().
+  bool on_frame(uint8_t opcode, bool fin, const uint8_t* mask, const uint8_t* payload, size_t length);
+
+  void finish(uint16_t code, std::string reason) {
+    if (finished_) return;
+    finished_ = true;
+    {
+      std::lock_guard lock(connection_->mu_);
+      connection_->open_ = false;
+      connection_->queue_.clear();
+      connection_->queued_ = 0;
+      connection_->close_request_.reset();
+      connection_->pump_scheduled_ = true;  // nothing to post any more
+    }
+    ping_timer_.cancel();
+    close_timer_.cancel();
+    close_socket();
+    if (opened_) {
+      server_.ws_open.fetch_sub(1, std::memory_order_relaxed);
+      if (callbacks_.on_close) {
+        call("on_close", [&] { callbacks_.on_close(*connection_, code, reason); });
+      }
+    }
+    // Release what the application's callbacks hold as soon as possible.
+    callbacks_ = {};
+  }
+
+  void close_socket() {
+    beast::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+  }
+
+  const asio::any_io_executor strand_;
+  tcp::socket socket_;
+  WebSocketSession callbacks_;
+  const std::string remote_address_;
+  const std::shared_ptr<WsConnection> connection_;
+  std::unique_ptr<websocket::stream<beast::tcp_stream>> handshake_;  // during the handshake only
+  http::request<http::string_body> request_;                        // during the handshake only
+  asio::steady_timer ping_timer_;
+  asio::steady_timer close_timer_;
+  std::chrono::steady_clock::time_point last_pong_;
+
+  // Reading.
+  std::vector<uint8_t> rbuf_;
+  size_t rbuf_len_ = 0;
+  size_t need_ = 0;          // bytes of the incomplete frame at the start of rbuf_, 0 = unknown
+  std::string message_;      // text message being assembled from fragments
+  bool in_message_ = false;  // a text message started and has not had its final frame
+
+  // Writing: the batch in flight.
+  std::array<std::shared_ptr<const std::string>, kMaxBatch> batch_;
+  std::array<std::array<uint8_t, kMaxFrameHead>, kMaxBatch> heads_;
+  size_t batch_size_ = 0;
+  uint64_t batch_payload_ = 0;
+  bool batch_has_close_ = false;
+  std::string control_;  // control frames of the batch in flight
+  std::string close_frame_;
+  std::vector<asio::const_buffer> buffers_;
+  std::optional<std::string> pong_;  // payload of the latest unanswered ping
+  bool ping_due_ = false;
+  bool writing_ = false;
+
+  // State.
+  bool opened_ = false;               // on_open called: on_close is owed
+  bool stop_requested_ = false;
+  bool close_started_ = false;        // close_code_/close_reason_ set, no more sends
+  bool close_frame_queued_ = false;   // the close frame is in a write (or written)
+  bool close_frame_sent_ = false;
+  bool peer_close_received_ = false;
+  bool discard_input_ = false;
+  bool finished_ = false;
+  uint16_t close_code_ = 0;
+  std::string close_reason_;
+};
+
+template <typename Fn>
+void HttpServer::Impl::WsConnection::post_locked(Fn fn) {
+  if (auto session = session_.lock()) {
+    asio::post(session->strand(), [session, fn] { (session.get()->*fn)(); });
+  }
+}
+
+bool HttpServer::Impl::WsConnection::send(std::shared_ptr<const std::string> text) {
+  if (!text) return false;
+  std::lock_guard lock(mu_);
+  if (!open_) return false;
+  if (queued_ + text->size() > max_queued_) {
+    open_ = false;
+    const uint64_t would_queue = queued_ + text->size();
+    for (const auto& message : queue_) queued_ -= message->size();
+    queue_.clear();
+    close_request_ = CloseRequest{WsCloseCode::kPolicy,
+                                  fmt::format("slow consumer: {} bytes queued, limit {}", would_queue, max_queued_),
+                                  true};
+    post_locked(&WsSession::take_close_request);
+    return false;
+  }
+  queued_ += text->size();
+  queue_.push_back(std::move(text));
+  if (!pump_scheduled_) {
+    pump_scheduled_ = true;
+    post_locked(&WsSession::pump);
+  }
+  return true;
+}
+
+void HttpServer::Impl::WsConnection::close(uint16_t code, std::string reason) {
+  if (!is_sendable_close_code(code)) {
+    net_log()->warn("websocket {}: close code {} cannot be sent; using 1011", id_, code);
+    code = WsCloseCode::kInternalError;
+  }
+  std::lock_guard lock(mu_);
+  if (!open_) return;
+  open_ = false;
+  close_request_ = CloseRequest{code, std::move(reason), false};
+  post_locked(&WsSession::take_close_request);
+}
+
+void HttpServer::Impl::WsSession::pump() {
+  if (writing_ || finished_) return;
+  control_.clear();
+  buffers_.clear();
+  if (!close_frame_queued_) {
+    if (pong_) append_control_frame(control_, kOpPong, *pong_);
+    if (ping_due_) append_control_frame(control_, kOpPing, {});
+  }
+  pong_.reset();
+  ping_due_ = false;
+  {
+    std::lock_guard lock(connection_->mu_);
+    if (!close_frame_queued_) {
+      auto& queue = connection_->queue_;
+      while (batch_size_ < kMaxBatch && !queue.empty()) {
+        batch_payload_ += queue.front()->size();
+        batch_[batch_size_++] = std::move(queue.front());
+        queue.pop_front();
+      }
+      batch_has_close_ = close_started_ && queue.empty();
+    }
+    if (control_.empty() && batch_size_ == 0 && !batch_has_close_) {
+      connection_->pump_scheduled_ = false;
+      return;
+    }
+    connection_->pump_scheduled_ = true;  // on_write pumps again
+  }
+  if (!control_.empty()) buffers_.emplace_back(control_.data(), control_.size());
+  for (size_t i = 0; i < batch_size_; ++i) {
+    const std::string& payload = *batch_[i];
+    const size_t head_size = frame_head(heads_[i].data(), kOpText, payload.size());
+    buffers_.emplace_back(heads_[i].data(), head_size);
+    if (!payload.empty()) buffers_.emplace_back(payload.data(), payload.size());
+  }
+  if (batch_has_close_) {
+    close_frame_queued_ = true;
+    close_frame_ = close_frame(close_code_, close_reason_);
+    buffers_.emplace_back(close_frame_.data(), close_frame_.size());
+  }
+  writing_ = true;
+  asio::async_write(socket_, buffers_, beast::bind_front_handler(&WsSession::on_write, shared_from_this()));
+}
+
+bool HttpServer::Impl::WsSession::process_input() {
+  size_t pos = 0;
+  bool keep_reading = true;
+  need_ = 0;
+  while (keep_reading && !finished_ && !discard_input_) {
+    const uint8_t* p = rbuf_.data() + pos;
+    const size_t available = rbuf_len_ - pos;
+    if (available < 2) {
+      need_ = 2;
+      break;
+    }
+    // Checked on the first two bytes: an unmasked frame's head is shorter
+    // than the masked head waited for below.
+    if ((p[0] & 0x70) != 0) {
+      fail_input(WsCloseCode::kProtocolError, "reserved bits set");
+      break;
+    }
+    if ((p[1] & 0x80) == 0) {
+      fail_input(WsCloseCode::kProtocolError, "client frame not masked");
+      break;
+    }
+    const size_t head = 2 + ((p[1] & 0x7F) == 126 ? 2 : (p[1] & 0x7F) == 127 ? 8 : 0) + 4;
+    if (available < head) {
+      need_ = head;
+      break;
+    }
+    FrameHead frame = parse_head(p);
+    if (auto violation = check(frame)) {
+      fail_input(violation->first, std::move(violation->second));
+      break;
+    }
+    if (available - head < frame.length) {
+      need_ = head + static_cast<size_t>(frame.length);
+      break;
+    }
+    keep_reading = on_frame(frame.opcode, frame.fin, p + head - 4, p + head, static_cast<size_t>(frame.length));
+    pos += head + static_cast<size_t>(frame.length);
+  }
+  if (discard_input_ || finished_) {
+    rbuf_len_ = 0;
+    need_ = 0;
+    return !finished_;
+  }
+  if (pos > 0) {
+    std::memmove(rbuf_.data(), rbuf_.data() + pos, rbuf_len_ - pos);
+    rbuf_len_ -= pos;
+  }
+  return keep_reading;
+}
+
+HttpServer::Impl::WsSession::FrameHead HttpServer::Impl::WsSession::parse_head(const uint8_t* p) {
+  FrameHead frame;
+  frame.fin = (p[0] & 0x80) != 0;
+  frame.opcode = p[0] & 0x0F;
+  frame.length = p[1] & 0x7F;
+  if (frame.length == 126) {
+    frame.length = (uint64_t{p[2]} << 8) | p[3];
+  } else if (frame.length == 127) {
+    frame.length = 0;
+    for (int i = 0; i < 8; ++i) frame.length = (frame.length << 8) | p[2 + i];
+  }
+  return frame;
+}
+
+std::optional<std::pair<uint16_t, std::string>> HttpServer::Impl::WsSession::check(const FrameHead& frame) const {
+  using Violation = std::pair<uint16_t, std::string>;
+  if (frame.opcode >= kOpClose) {
+    if (frame.opcode > kOpPong) return Violation{WsCloseCode::kProtocolError, "unknown opcode"};
+    if (!frame.fin) return Violation{WsCloseCode::kProtocolError, "fragmented control frame"};
+    if (frame.length > kMaxControlPayload) {
+      return Violation{WsCloseCode::kProtocolError, "control frame longer than 125 bytes"};
+    }
+    return std::nullopt;
+  }
+  if (frame.opcode > kOpBinary) return Violation{WsCloseCode::kProtocolError, "unknown opcode"};
+  if (frame.opcode == kOpContinuation && !in_message_) {
+    return Violation{WsCloseCode::kProtocolError, "continuation frame without a message"};
+  }
+  if (frame.opcode != kOpContinuation && in_message_) {
+    return Violation{WsCloseCode::kProtocolError, "new message before the previous one ended"};
+  }
+  if (frame.opcode == kOpBinary) return Violation{WsCloseCode::kUnsupportedData, "binary messages are not supported"};
+  // Checked before the payload is buffered, so an oversized frame costs no memory.
+  const uint64_t max_message = server_.options.ws_max_message_bytes;
+  if (frame.length > max_message || message_.size() + frame.length > max_message) {
+    return Violation{WsCloseCode::kTooBig, fmt::format("message exceeds {} bytes", max_message)};
+  }
+  return std::nullopt;
+}
+
+bool HttpServer::Impl::WsSession::on_frame(uint8_t opcode, bool fin, const uint8_t* mask, const uint8_t* payload,
+                                           size_t length) {
+  auto unmask_into = [&](std::string& out) {
+    const size_t old = out.size();
+    out.resize(old + length);
+    char* dst = out.data() + old;
+    for (size_t i = 0; i < length; ++i) dst[i] = static_cast<char>(payload[i] ^ mask[i & 3]);
+  };
+  switch (opcode) {
+    case kOpText:
+    case kOpContinuation: {
+      in_message_ = !fin;
+      if (close_started_) {  // closing: the application no longer hears from this client
+        message_.clear();
+        return true;
+      }
+      unmask_into(message_);
+      if (!fin) return true;
+      if (!is_utf8(message_)) {
+        fail_input(WsCloseCode::kInvalidPayload, "text message is not UTF-8");
+        return true;
+      }
+      if (callbacks_.on_message) {
+        const bool ok = call("on_message", [&] { callbacks_.on_message(*connection_, message_); });
+        message_.clear();
+        if (!ok) {
+          begin_close(WsCloseCode::kInternalError, "internal error", true);
+        } else if (!connection_->is_open()) {
+          take_close_request();  // closed from within on_message: hear no more messages
+        }
+      }
+      message_.clear();
+      return true;
+    }
+    case kOpPing: {
+      std::string data;
+      unmask_into(data);
+      if (!close_started_) {
+        pong_ = std::move(data);  // only the latest ping needs an answer (RFC 6455 5.5.3)
+        pump();
+      }
+      return true;
+    }
+    case kOpPong:
+      last_pong_ = std::chrono::steady_clock::now();
+      return true;
+    case kOpClose: {
+      std::string data;
+      unmask_into(data);
+      uint16_t code = WsCloseCode::kNoStatus;
+      std::string reason;
+      if (data.size() == 1) {
+        fail_input(WsCloseCode::kProtocolError, "close frame with a 1-byte payload");
+        return true;
+      }
+      if (data.size() >= 2) {
+        code = static_cast<uint16_t>((static_cast<unsigned char>(data[0]) << 8) | static_cast<unsigned char>(data[1]));
+        reason = data.substr(2);
+        if (!is_sendable_close_code(code)) {
+          fail_input(WsCloseCode::kProtocolError, fmt::format("invalid close code {}", code));
+          return true;
+        }
+        if (!is_utf8(reason)) {
+          fail_input(WsCloseCode::kInvalidPayload, "close reason is not UTF-8");
+          return true;
+        }
+      }
+      peer_close_received_ = true;
+      if (!close_started_) {
+        // Answer with the client's code; once the answer is written, finish().
+        begin_close(code, std::move(reason), true);
+      } else if (close_frame_sent_) {
+        finish(close_code_, close_reason_);
+      }
+      return false;
+    }
+    default:
+      return true;  // unreachable: process_input() rejected other opcodes
+  }
+}
+
+void HttpServer::Impl::Session::upgrade(http::request<http::string_body> message, WebSocketSession session) {
+  // Bytes behind the request in the buffer belong to the WebSocket (a client
+  // must wait for the 101, but a hasty one is not punished).
+  const auto early = buffer_.data();
+  std::string_view early_bytes(static_cast<const char*>(early.data()), early.size());
+  auto ws = std::make_shared<WsSession>(server_, stream_.release_socket(), std::move(session), remote_address_,
+                                        early_bytes);
+  buffer_.consume(buffer_.size());
+  upgraded_ = true;
+  phase_ = Phase::kClosed;
+  {
+    std::lock_guard lock(server_.sessions_mu);
+    if (!server_.stopping.load()) {
+      server_.sessions.emplace(ws.get(), ws);
+      ws->start(std::move(message));
+    }
+  }
+  // Refused while stopping: destroyed here (closing the socket), outside the lock its destructor takes.
+  ws.reset();
+}
 
 HttpResponse HttpServer::Impl::dispatch(HttpRequest& request) const {
   const Route* route = nullptr;
@@ -361,16 +1210,22 @@ HttpResponse HttpServer::Impl::dispatch(HttpRequest& request) const {
     }
   }
 
+  // A WebSocket path answers GET (handled before dispatch) besides its routes.
+  const bool websocket_path = find_websocket(request.path) != nullptr;
   const HttpHandler* handler = nullptr;
-  if (route != nullptr) {
-    for (const auto& [method, method_handler] : route->methods) {
-      if (method == request.method) handler = &method_handler;
+  if (route != nullptr || websocket_path) {
+    if (route != nullptr) {
+      for (const auto& [method, method_handler] : route->methods) {
+        if (method == request.method) handler = &method_handler;
+      }
     }
     if (handler == nullptr) {
-      std::string allow;
-      for (const auto& entry : route->methods) {
-        if (!allow.empty()) allow += ", ";
-        allow += entry.first;
+      std::string allow = websocket_path ? "GET" : "";
+      if (route != nullptr) {
+        for (const auto& entry : route->methods) {
+          if (!allow.empty()) allow += ", ";
+          allow += entry.first;
+        }
       }
       HttpResponse response =
           make_json_error(405, "method " + request.method + " not allowed for " + request.path);
@@ -429,7 +1284,7 @@ void HttpServer::Impl::on_accept(beast::error_code ec, tcp::socket socket) {
 }
 
 void HttpServer::Impl::request_stop_all(bool force) {
-  std::vector<std::shared_ptr<Session>> live;
+  std::vector<std::shared_ptr<Connection>> live;
   {
     std::lock_guard lock(sessions_mu);
     live.reserve(sessions.size());
@@ -450,6 +1305,12 @@ HttpServer::HttpServer(HttpServerOptions options) {
   }
   if (options.idle_timeout.count() <= 0) {
     throw std::invalid_argument("http server: idle_timeout must be > 0");
+  }
+  if (options.ws_max_queued_bytes == 0 || options.ws_max_message_bytes == 0) {
+    throw std::invalid_argument("http server: ws_max_queued_bytes and ws_max_message_bytes must be > 0");
+  }
+  if (options.ws_ping_interval.count() <= 0) {
+    throw std::invalid_argument("http server: ws_ping_interval must be > 0");
   }
   impl_ = std::make_unique<Impl>(std::move(options));
 }
@@ -484,7 +1345,35 @@ void HttpServer::route(std::string method, std::string path, HttpHandler handler
       throw std::invalid_argument("http route " + method + " " + path + " registered twice");
     }
   }
+  if (method == "GET" && impl_->websocket_routes.count(path) != 0) {
+    throw std::invalid_argument("http route GET " + path + ": the path is a WebSocket route");
+  }
   route->methods.emplace_back(std::move(method), std::move(handler));
+}
+
+void HttpServer::websocket(std::string path, WebSocketAcceptor accept) {
+  std::lock_guard lock(impl_->lifecycle_mu);
+  if (impl_->state != Impl::State::kIdle) {
+    throw std::logic_error("HttpServer::websocket(" + path + ") after start()");
+  }
+  if (path.empty() || path.front() != '/') {
+    throw std::invalid_argument("websocket route \"" + path + "\": path must start with '/'");
+  }
+  if (path.size() >= 2 && path.compare(path.size() - 2, 2, "/*") == 0) {
+    throw std::invalid_argument("websocket route \"" + path + "\": only exact paths are supported");
+  }
+  if (!accept) throw std::invalid_argument("websocket route \"" + path + "\": empty acceptor");
+  if (impl_->websocket_routes.count(path) != 0) {
+    throw std::invalid_argument("websocket route " + path + " registered twice");
+  }
+  if (auto it = impl_->exact_routes.find(path); it != impl_->exact_routes.end()) {
+    for (const auto& entry : it->second.methods) {
+      if (entry.first == "GET") {
+        throw std::invalid_argument("websocket route " + path + ": GET " + path + " is already routed");
+      }
+    }
+  }
+  impl_->websocket_routes.emplace(std::move(path), std::move(accept));
 }
 
 void HttpServer::fallback(HttpHandler handler) {
@@ -588,6 +1477,10 @@ HttpStats HttpServer::stats() const {
   stats.responses_4xx = impl_->responses_4xx.load(std::memory_order_relaxed);
   stats.responses_5xx = impl_->responses_5xx.load(std::memory_order_relaxed);
   stats.bytes_in = impl_->bytes_in.load(std::memory_order_relaxed);
+  stats.ws_open = impl_->ws_open.load(std::memory_order_relaxed);
+  stats.ws_accepted = impl_->ws_accepted.load(std::memory_order_relaxed);
+  stats.ws_closed_slow = impl_->ws_closed_slow.load(std::memory_order_relaxed);
+  stats.ws_messages_out = impl_->ws_messages_out.load(std::memory_order_relaxed);
   return stats;
 }
 

@@ -162,6 +162,9 @@ struct AlertStage::Impl {
   EventTime last_expiry = kMinEventTime;
   static constexpr Millis kExpiryStep = Millis(10'000);
   bool live = false;
+  EmitFn listener;                           // live consumers; empty in replay
+  std::vector<Alert> emitted;                // this process() call's alerts, for the listener
+  std::vector<std::string> emitted_records;
   EventTime last_bias_check = kMinEventTime;
   std::vector<const SignalEvent*> ordered;
   std::vector<const detect::CorrelationEntry*> neighbours, corroborating;
@@ -218,6 +221,10 @@ struct AlertStage::Impl {
     line.clear();
     render_alert(a, line);
     alerts_out.write_line(line);
+    if (listener) {
+      emitted.push_back(a);
+      emitted_records.push_back(line);
+    }
     const bool is_new = offer == AlertBook::Offer::kNew;
     const bool trend = a.status == AlertStatus::kTrendWatch;
     if (is_new) {
@@ -632,8 +639,16 @@ AlertStage::~AlertStage() = default;
 
 void AlertStage::process(std::span<const std::unique_ptr<StageOutput>> signals, std::span<const WindowRecord> records,
                          EventTime now, EventTime watermark) {
-  impl_->process(signals, records, now, watermark);
+  Impl& p = *impl_;
+  p.process(signals, records, now, watermark);
+  if (p.listener && !p.emitted.empty()) {
+    p.listener(p.emitted, p.emitted_records);
+    p.emitted.clear();
+    p.emitted_records.clear();
+  }
 }
+
+void AlertStage::set_listener(EmitFn listener) { impl_->listener = std::move(listener); }
 
 void AlertStage::save(ByteWriter& out) const {
   const Impl& p = *impl_;

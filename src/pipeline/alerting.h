@@ -32,6 +32,7 @@
 #include <string_view>
 #include <vector>
 
+#include "alerts/alert.h"
 #include "alerts/audit_log.h"
 #include "core/config.h"
 #include "core/event.h"
@@ -151,6 +152,13 @@ class AlertStage {
 
   void save(ByteWriter& out) const;
   bool load(ByteReader& in);
+
+  /// Receives, at the end of each process() call that emitted anything, a
+  /// copy of every alert created or updated in it (in emission order) with
+  /// its alerts.jsonl record. Live consumers (the API's alert store) use it;
+  /// without a listener nothing is copied. Set before the first process().
+  using EmitFn = std::function<void(std::span<const Alert>, std::span<const std::string>)>;
+  void set_listener(EmitFn listener);
 
  private:
   struct Impl;

@@ -250,7 +250,13 @@ struct Pipeline::Impl {
   void append_audit(EventTime ts, AuditDecision decision, std::string_view ref, std::string_view reasons) {
     if (!audit) return;
     const Status st = audit->append(ts, decision, ref, reasons);
-    if (!st.ok()) spdlog::error("audit: cannot record {} {}: {}", to_string(decision), ref, st.error().to_string());
+    if (!st.ok()) {
+      spdlog::error("audit: cannot record {} {}: {}", to_string(decision), ref, st.error().to_string());
+      return;
+    }
+    if (options.on_alert_audit && ref.starts_with("a-")) {
+      options.on_alert_audit(AuditEntry{audit->records(), ts, decision, ref, reasons});
+    }
   }
 
   // ---- outputs -----------------------------------------------------------
@@ -469,7 +475,7 @@ struct Pipeline::Impl {
   /// watermark, but never past the newest event read (the final watermark is
   /// the end of time), so a replay is deterministic.
   EventTime alert_now(EventTime watermark) const {
-    if (options.live) {
+    if (options.live && !options.event_time_scores) {
       return event_time_from_ms(
           std::chrono::duration_cast<Millis>(std::chrono::system_clock::now().time_since_epoch()).count());
     }
@@ -683,6 +689,7 @@ std::vector<ResumePoint> Pipeline::start() {
         self->append_audit(ts, d, ref, reasons);
       },
       p.alert_counters, p.event_to_alert, p.options.live);
+  if (p.options.on_alerts) p.alerts->set_listener(p.options.on_alerts);
   if (!restored.alert_state.empty()) {
     ByteReader a(restored.alert_state);
     if (!p.alerts->load(a)) throw std::runtime_error(restored.file + ": malformed alert state in checkpoint");
@@ -913,6 +920,27 @@ std::string Pipeline::metrics_text() const {
   gauge("sentinel_latency_budget_seconds", "The end-to-end p95 budget (latency.budget).",
         static_cast<double>(p.config.latency.budget.count()) / 1000.0);
   return out;
+}
+
+std::vector<StageLatency> Pipeline::stage_latencies() const {
+  const Impl& p = *impl_;
+  std::vector<StageLatency> out;
+  for (const char* name : {"enrich", "signals", "windows"}) out.push_back(StageLatency{name, {}});
+  for (const auto& l : p.latency) {
+    for (size_t i = 0; i < l->stages.size() && i < 3; ++i) out[i].histogram.merge(l->stages[i]->snapshot());
+  }
+  out.push_back(StageLatency{"end_to_end", p.event_to_alert->snapshot()});
+  return out;
+}
+
+Pipeline::LatencyState Pipeline::latency_state() const {
+  LatencyState s;
+  for (const auto& l : impl_->latency) {
+    s.p95 = std::max(s.p95, std::chrono::nanoseconds(l->p95_ns.load(std::memory_order_relaxed)));
+    s.warning = s.warning || l->warning.load(std::memory_order_relaxed);
+    s.degraded = s.degraded || l->breaker.load(std::memory_order_relaxed);
+  }
+  return s;
 }
 
 int Pipeline::shard_count() const { return impl_->engine->shard_count(); }

@@ -21,8 +21,11 @@
 #include <string_view>
 #include <vector>
 
+#include "alerts/alert.h"
+#include "alerts/audit_log.h"
 #include "core/config.h"
 #include "core/event.h"
+#include "core/metrics.h"
 
 namespace sentinel {
 
@@ -36,6 +39,22 @@ struct PipelineOptions {
   std::vector<std::string> inputs;           ///< one name per source (file path, "http")
   int shards = -1;                           ///< -1: from config (0 = one per core)
   bool live = false;                         ///< wall-clock idleness and checkpoints of state only
+  /// Live only: score alerts against event time (the newest event read), as a
+  /// replay does, instead of the wall clock: the demo replays history live.
+  bool event_time_scores = false;
+  /// Live consumers, called on the merger thread once per epoch: the alerts
+  /// created or updated in it with their alerts.jsonl records...
+  std::function<void(std::span<const Alert>, std::span<const std::string>)> on_alerts;
+  /// ... and every audit record about an alert (ref "a-..."), as appended.
+  std::function<void(const AuditEntry&)> on_alert_audit;
+};
+
+/// Latency of one stage over every shard, for /v1/stats.
+struct StageLatency {
+  /// Time from ingest to the end of: "enrich", "signals", "windows" (the
+  /// shard's last stage), and "end_to_end" (the alert or update the event caused).
+  std::string stage;
+  HistogramSnapshot histogram;  ///< cumulative since start
 };
 
 /// Counters a progress display or /metrics reads while the pipeline runs.
@@ -125,6 +144,15 @@ class Pipeline {
   const PipelineCounters& counters() const;
   /// Alerts, updates, suppressed, trend_watch, unscored (the alert stage's counters).
   const AlertCounters& alert_counters() const;
+  /// Cumulative latency histograms per stage, merged over the shards.
+  std::vector<StageLatency> stage_latencies() const;
+  /// The rolling end-to-end p95 the breaker watches (worst shard), whether
+  /// it is over latency.warn_p95, and whether the breaker is open (degraded).
+  struct LatencyState {
+    std::chrono::nanoseconds p95{0};
+    bool warning = false, degraded = false;
+  };
+  LatencyState latency_state() const;
   /// Prometheus text of every metric (stage latencies, counters).
   std::string metrics_text() const;
   /// The resolved number of shards.

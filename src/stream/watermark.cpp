@@ -53,8 +53,10 @@ EventTime WatermarkTracker::combined(ProcTime now) const {
   int64_t active = to_ms(kMaxEventTime), idle_max = to_ms(kMinEventTime);
   bool any_active = false, any_idle = false;
   for (const Source& s : sources_) {
-    if (s.finished) continue;
-    if (s.seen && now - s.last_event >= idle_) {
+    // A live source that has sent nothing yet (an HTTP input nobody posted
+    // to) holds nothing back: it is idle from the start.
+    if (s.finished || !s.seen) continue;
+    if (now - s.last_event >= idle_) {
       any_idle = true;
       idle_max = std::max(idle_max, watermark_of(s));
     } else {
@@ -64,7 +66,9 @@ EventTime WatermarkTracker::combined(ProcTime now) const {
   }
   if (any_active) return event_time_from_ms(active);
   if (any_idle) return event_time_from_ms(idle_max);
-  return kMaxEventTime;
+  // Nothing seen yet: no window may close; once every source finished: all may.
+  const bool all_finished = std::all_of(sources_.begin(), sources_.end(), [](const Source& s) { return s.finished; });
+  return all_finished ? kMaxEventTime : kMinEventTime;
 }
 
 EventTime WatermarkTracker::max_event_time() const {

@@ -40,7 +40,9 @@ class WatermarkTracker {
   /// Watermark of one source (kMinEventTime before its first event).
   EventTime source_watermark(size_t source) const;
   /// Minimum over live sources; kMaxEventTime when every source has finished.
-  /// With `now`, sources idle longer than idle_timeout are skipped (live mode);
+  /// With `now`, sources idle longer than idle_timeout are skipped (live mode),
+  /// and so are sources that have sent nothing yet (kMinEventTime when no
+  /// source has);
   /// when every unfinished source is idle, the watermark holds at the highest
   /// of their watermarks, so windows still close on a quiet stream.
   EventTime combined(ProcTime now) const;

@@ -13,7 +13,7 @@ defect() { awk -v k="$1" '$1 == "defect" && $2 == k {print $3}' "$work/citygen.t
 malformed=$(defect malformed) late=$(defect late) dup=$(defect duplicate)
 [ -n "$late" ] && [ -n "$dup" ] || { echo "FAIL: cannot read citygen's summary"; cat "$work/citygen.txt"; exit 1; }
 cp "$src/examples/demo.yaml" "$work/examples/" && cp -r "$src/examples/data/chicago" "$work/examples/data/"
-"$bin" demo --examples "$work/examples" --out "$work/out" --speed 0 2> "$work/demo.log"
+"$bin" demo --offline --examples "$work/examples" --out "$work/out" --speed 0 2> "$work/demo.log"
 summary=$(grep '\[replay\] done' "$work/demo.log")
 echo "$summary"
 num() { echo "$summary" | sed -E "s/.* ([0-9]+) $1.*/\1/"; }

@@ -12,6 +12,7 @@
 
 #include "core/config.h"
 #include "net/http_client.h"
+#include "server/auth.h"
 
 namespace sentinel {
 namespace {
@@ -32,6 +33,7 @@ class LiveServiceTest : public ::testing::Test {
     LiveService::Options o;
     o.out_dir = dir_.string();
     o.listen = "127.0.0.1:0";
+    o.extra_admin_tokens = {{"test-admin", token_}};
     service_ = std::make_unique<LiveService>(config, o);
     service_->start();
   }
@@ -40,10 +42,11 @@ class LiveServiceTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
   net::HttpResponse get(const std::string& target) {
-    return net::http_request("127.0.0.1", service_->port(), "GET", target);
+    return net::http_request("127.0.0.1", service_->port(), "GET", target, {}, auth());
   }
+  net::HttpHeaders auth() const { return {{"Authorization", "Bearer " + token_}}; }
   net::HttpResponse post(const std::string& body) {
-    return net::http_request("127.0.0.1", service_->port(), "POST", "/v1/events", body);
+    return net::http_request("127.0.0.1", service_->port(), "POST", "/v1/events", body, auth());
   }
   std::string read(const std::string& name) {
     std::ifstream in(dir_ / name);
@@ -52,6 +55,7 @@ class LiveServiceTest : public ::testing::Test {
     return ss.str();
   }
   fs::path dir_;
+  std::string token_ = TokenStore::generate();
   std::unique_ptr<LiveService> service_;
 };
 
