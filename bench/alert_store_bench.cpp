@@ -9,8 +9,17 @@
 // 50) and of later pages reached through next_cursor, and prints p50/p95/p99
 // per kind and overall, and the memory the store took (RSS delta / alerts).
 //
-// Usage: alert_store_bench [--alerts N] [--queries N] [--seed N]
+// With --http 1 the queries go through the real HTTP API instead
+// (register_api_routes on an HttpServer on loopback, one keep-alive client,
+// bearer token checked, JSON rendered): the issue's figure for GET /v1/alerts.
+// Usage: alert_store_bench [--alerts N] [--queries N] [--seed N] [--http 0|1]
 #include <fmt/format.h>
+
+#include "net/http_client.h"
+#include "net/http_server.h"
+#include "server/access_log.h"
+#include "server/api_routes.h"
+#include "server/auth.h"
 
 #include <algorithm>
 #include <chrono>
@@ -38,6 +47,7 @@ struct Args {
   uint64_t alerts = 1'000'000;
   uint64_t queries = 10'000;
   uint64_t seed = 42;
+  bool http = false;  // --http 1: the same queries as GET /v1/alerts through the real routes
 };
 
 Args parse_args(int argc, char** argv) {
@@ -48,6 +58,7 @@ Args parse_args(int argc, char** argv) {
     if (k == "--alerts") a.alerts = v;
     else if (k == "--queries") a.queries = v;
     else if (k == "--seed") a.seed = v;
+    else if (k == "--http") a.http = v != 0;
     else throw std::invalid_argument("unknown option " + k);
   }
   return a;
@@ -237,14 +248,67 @@ int main(int argc, char** argv) {
     }
     return q;
   };
+  // --http: the API in front of the same store.
+  Config config;
+  TokenStore tokens;
+  const std::string token = TokenStore::generate();
+  (void)tokens.add("bench", Role::kAnalyst, TokenStore::hash(token));
+  AlertTrail trail(1);
+  AccessLog access("", std::nullopt, &trail);
+  ApiContext ctx;
+  ctx.config = &config;
+  ctx.store = &store;
+  ctx.tokens = &tokens;
+  ctx.access = &access;
+  ctx.trail = &trail;
+  std::unique_ptr<net::HttpServer> server;
+  std::unique_ptr<net::HttpClient> client;
+  if (args.http) {
+    server = std::make_unique<net::HttpServer>(net::HttpServerOptions{});
+    register_api_routes(*server, ctx);
+    server->start();
+    client = std::make_unique<net::HttpClient>("127.0.0.1", server->port());
+  }
+  const net::HttpHeaders auth = {{"Authorization", "Bearer " + token}};
+  auto target_of = [](const AlertQuery& q) {
+    std::string t = "/v1/alerts?limit=" + std::to_string(q.limit);
+    if (!q.priorities.empty()) {
+      t += "&priority=";
+      for (size_t i = 0; i < q.priorities.size(); ++i) t += (i ? "," : "") + std::string(priority_name(q.priorities[i]));
+    }
+    if (q.status) t += "&status=" + std::string(alert_status_name(*q.status));
+    if (q.type) t += "&type=" + std::string(alert_type_name(*q.type));
+    if (q.district) {
+      std::string d = *q.district;
+      for (size_t at = 0; (at = d.find(' ', at)) != std::string::npos;) d.replace(at, 1, "%20");
+      t += "&district=" + d;
+    }
+    if (q.from) t += "&from=" + format_rfc3339(*q.from);
+    if (q.to) t += "&to=" + format_rfc3339(*q.to);
+    if (q.acked) t += std::string("&acked=") + (*q.acked ? "true" : "false");
+    if (!q.cursor.empty()) t += "&cursor=" + q.cursor;
+    return t;
+  };
   auto timed = [&](const AlertQuery& q, const std::string& kind) {
     const auto t0 = Clock::now();
-    auto page = store.list(q);
+    AlertPage out;
+    if (client) {
+      const net::HttpResponse r = client->request("GET", target_of(q), {}, auth);
+      if (r.status != 200) throw std::runtime_error("GET " + target_of(q) + ": " + std::to_string(r.status) + " " + r.body);
+      const size_t at = r.body.rfind(R"("next_cursor":")");
+      if (at != std::string::npos) {
+        const size_t start = at + 15;
+        out.next_cursor = r.body.substr(start, r.body.find('"', start) - start);
+      }
+    } else {
+      auto page = store.list(q);
+      if (!page.ok()) throw std::runtime_error(page.error().to_string());
+      out = std::move(page.value());
+    }
     const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-    if (!page.ok()) throw std::runtime_error(page.error().to_string());
     per_kind[kind].add(ms);
     overall.add(ms);
-    return std::move(page.value());
+    return out;
   };
   uint64_t done = 0;
   while (done < args.queries) {
@@ -264,7 +328,10 @@ int main(int argc, char** argv) {
       ++done;
     }
   }
-  fmt::print("\n{:<22} {:>7} {:>9} {:>9} {:>9} {:>9}\n", "query (limit 50)", "n", "p50 ms", "p95 ms", "p99 ms",
+  if (server) server->stop();
+  fmt::print("\n{}\n{:<22} {:>7} {:>9} {:>9} {:>9} {:>9}\n",
+             args.http ? "GET /v1/alerts over HTTP (keep-alive, token checked, JSON rendered)" : "AlertStore::list()",
+             "query (limit 50)", "n", "p50 ms", "p95 ms", "p99 ms",
              "max ms");
   for (const std::string& k : kinds) {
     Stats& s = per_kind[k];
