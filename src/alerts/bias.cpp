@@ -1,3 +1,4 @@
+#include "alerts/alerts_log.h"
 #include "alerts/bias.h"
 
 #include <fmt/format.h>
@@ -18,23 +19,6 @@ constexpr uint32_t kMagic = 0x53414942;  // "BIAS" little-endian
 constexpr uint32_t kVersion = 1;
 /// Bytes of one saved bucket entry: district u32, events u64, alerts u64.
 constexpr size_t kEntryBytes = 4 + 8 + 8;
-
-/// The logger named "alerts": the one the app registered under that name, else
-/// a clone of spdlog's default logger (so it follows spdlog::set_level).
-std::shared_ptr<spdlog::logger> alerts_log() {
-  static const std::shared_ptr<spdlog::logger> logger = [] {
-    if (auto existing = spdlog::get("alerts")) return existing;
-    auto created = spdlog::default_logger()->clone("alerts");
-    try {
-      spdlog::register_logger(created);
-    } catch (const spdlog::spdlog_ex&) {
-      // Registered by another thread or module in between: use that one.
-      if (auto existing = spdlog::get("alerts")) return existing;
-    }
-    return created;
-  }();
-  return logger;
-}
 
 /// floor(ms / bucket), correct for negative times.
 int64_t hour_of(EventTime t) {

@@ -1,5 +1,6 @@
 // RedisAlertQueue: the wire helpers, the merge (C++ and the Lua twin that
 // runs in Redis), and the I/O thread's poll loop over two hiredis contexts.
+#include "alerts/alerts_log.h"
 #include "alerts/redis_queue.h"
 
 #include <absl/container/flat_hash_map.h>
@@ -388,21 +389,6 @@ constexpr size_t kScanCount = 1000;
 /// Floor of the reply and connect timeouts, so a busy Redis answering a big
 /// batch is not taken for a dead one when queue.redis_retry is tiny.
 constexpr Millis kMinReplyTimeout{200};
-
-/// The logger named "alerts" (the same lookup as bias.cpp's).
-std::shared_ptr<spdlog::logger> alerts_log() {
-  static const std::shared_ptr<spdlog::logger> logger = [] {
-    if (auto existing = spdlog::get("alerts")) return existing;
-    auto created = spdlog::default_logger()->clone("alerts");
-    try {
-      spdlog::register_logger(created);
-    } catch (const spdlog::spdlog_ex&) {
-      if (auto existing = spdlog::get("alerts")) return existing;
-    }
-    return created;
-  }();
-  return logger;
-}
 
 WallMs wall_now() {
   return std::chrono::duration_cast<Millis>(std::chrono::system_clock::now().time_since_epoch())
