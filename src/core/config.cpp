@@ -1080,6 +1080,13 @@ Config load_config(const std::string& path) {
   return parse_config(text.str(), path, dir.lexically_normal().string());
 }
 
+std::vector<std::pair<std::string, std::string>> config_values(const Config& config) {
+  Config copy = config;  // show() takes a mutable Config (the schema's accessors are shared with apply)
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const KeySpec& k : schema()) out.emplace_back(k.path, k.show(copy));
+  return out;
+}
+
 std::string config_reference_markdown() {
   Config defaults;
   std::string out;

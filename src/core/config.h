@@ -241,6 +241,10 @@ Config load_config(const std::string& path);
 /// Same, from text (`origin` names it in errors).
 Config parse_config(const std::string& yaml_text, const std::string& origin,
                     const std::string& base_dir = ".");
+/// Every key's path and its value in `config`, as the reference shows
+/// values ("5m", "16MiB", "[a, b]"), in schema order. Holds no secrets: keys
+/// and tokens are configured as file paths.
+std::vector<std::pair<std::string, std::string>> config_values(const Config& config);
 /// The reference documentation (Markdown) of every key: path, type, default,
 /// range and meaning, generated from the schema.
 std::string config_reference_markdown();

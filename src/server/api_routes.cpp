@@ -373,6 +373,21 @@ void register_api_routes(net::HttpServer& server, ApiContext& ctx) {
     JsonWriter(out).begin_object().member("name", who.name).member("role", role_name(who.role)).end_object();
     return json_ok(std::move(out));
   }));
+  route("GET", "/v1/config", guarded(ctx, Permission::kAdmin, [c](net::HttpRequest&, const Principal&) {
+    // The effective configuration, with the defaults beside it so a reader
+    // sees at once what this deployment changed (thresholds, weights, ...).
+    const auto values = config_values(*c->config);
+    const auto defaults = config_values(Config{});
+    std::string out;
+    JsonWriter w(out);
+    w.begin_object().key("keys").begin_array();
+    for (size_t i = 0; i < values.size(); ++i) {
+      w.begin_object().member("key", values[i].first).member("value", values[i].second);
+      w.member("default", defaults[i].second).member("changed", values[i].second != defaults[i].second).end_object();
+    }
+    w.end_array().end_object();
+    return json_ok(std::move(out));
+  }));
   route("GET", "/v1/openapi.json", [](net::HttpRequest&) { return json_ok(std::string(openapi_document())); });
   route("POST", "/v1/tokens", guarded(ctx, Permission::kAdmin, [c](net::HttpRequest& req, const Principal& who) {
     nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);

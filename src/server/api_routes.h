@@ -10,6 +10,7 @@
 //   GET  /v1/alerts/export?format=cap   OASIS CAP 1.2
 //   GET  /v1/stats, /v1/map, /v1/whoami, /v1/openapi.json
 //   POST /v1/tokens (admin)         {"name":..,"role":..} -> the token, once
+//   GET  /v1/config (admin)         the effective configuration beside the defaults
 //
 // Every route needs a bearer token (auth.h); a missing or unknown one gets
 // 401, a role without the permission 403, and both go to the access log.

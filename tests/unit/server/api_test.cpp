@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -206,6 +207,20 @@ TEST_F(ApiTest, AdminsCreateTokensThatWorkAtOnce) {
   EXPECT_TRUE(TokenStore::load(tokens_file_).find(token).has_value());
 }
 
+TEST_F(ApiTest, AdminsReadTheEffectiveConfigBesideTheDefaults) {
+  Config c;
+  c.thresholds.ml_anomaly = 0.8;
+  start(c);
+  const json cfg = get_json("/v1/config", admin_);
+  std::map<std::string, json> by_key;
+  for (const json& k : cfg["keys"]) by_key[k["key"]] = k;
+  ASSERT_TRUE(by_key.contains("thresholds.ml_anomaly"));
+  EXPECT_EQ(by_key["thresholds.ml_anomaly"]["value"], "0.8");
+  EXPECT_EQ(by_key["thresholds.ml_anomaly"]["changed"], true);
+  EXPECT_EQ(by_key["dedup.window"]["changed"], false);
+  EXPECT_EQ(call("GET", "/v1/config", analyst_).status, 403);
+}
+
 // ---- the OpenAPI document is kept true --------------------------------------
 
 /// Checks `v` against an OpenAPI 3.0 schema subset (type, nullable, enum,
@@ -285,6 +300,8 @@ TEST_F(ApiTest, OpenApiDocumentListsEveryRouteAndDescribesTheAnswers) {
       {"GET", "/v1/stats", "/v1/stats", analyst_, ""},
       {"GET", "/v1/map", "/v1/map", analyst_, ""},
       {"GET", "/v1/whoami", "/v1/whoami", analyst_, ""},
+      {"GET", "/v1/config", "/v1/config", admin_, ""},
+      {"GET", "/v1/config", "/v1/config", analyst_, ""},
       {"GET", "/v1/windows/global", "/v1/windows/global", analyst_, ""},
       {"POST", "/v1/events", "/v1/events", ingest_, gunshot("o2")},
       {"POST", "/v1/events", "/v1/events", ingest_, R"({"id":1})"},
