@@ -157,9 +157,11 @@ TEST_F(LiveServiceTest, FullPipelineAnswers503WithRetryAfter) {
   std::atomic<int> busy{0}, ok{0};
   std::atomic<bool> retry_after_seen{false};
   std::vector<std::thread> clients;
+  // Bounded in time too: under the sanitizers one body takes seconds.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   for (int t = 0; t < 4; ++t) {
     clients.emplace_back([&, t] {
-      for (int k = 0; k < 40 && busy.load() == 0; ++k) {
+      for (int k = 0; k < 40 && busy.load() == 0 && std::chrono::steady_clock::now() < deadline; ++k) {
         // Each body carries its own ids so accepted events are never duplicates.
         std::string mine = body;
         for (size_t p = 0; (p = mine.find("\"x", p)) != std::string::npos; p += 2) {
