@@ -366,8 +366,10 @@ struct WsClientGroup::Impl {
         pos += head + static_cast<size_t>(length);
       }
       if (ended) return;
-      std::memmove(rbuf.data(), rbuf.data() + pos, rlen - pos);
-      rlen -= pos;
+      if (pos > 0) {
+        std::memmove(rbuf.data(), rbuf.data() + pos, rlen - pos);
+        rlen -= pos;
+      }
       read();
     }
 

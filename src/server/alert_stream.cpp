@@ -10,6 +10,10 @@ namespace sentinel {
 
 namespace {
 constexpr size_t kBatchChanges = 1000;  // changes per message: bounds one message's size
+// A client further behind than this gets a snapshot instead: cheaper for it,
+// and a catch-up of many batches at once would overflow its send queue and
+// get it cut off as a slow consumer, again and again.
+constexpr uint64_t kMaxCatchUp = 2 * kBatchChanges;
 constexpr auto kWait = std::chrono::milliseconds(100);
 constexpr auto kLinger = std::chrono::milliseconds(10);  // adds at most this to delivery latency
 }  // namespace
@@ -32,8 +36,12 @@ std::string render_changes_message(std::span<const AlertChange> changes) {
   return out;
 }
 
-AlertStream::AlertStream(AlertStore& store, size_t snapshot_limit, StatusFn status, AckFn ack)
-    : store_(store), stream_id_(TokenStore::generate().substr(4, 12)), snapshot_limit_(snapshot_limit), status_(std::move(status)), ack_(std::move(ack)) {}
+AlertStream::AlertStream(AlertStore& store, size_t snapshot_limit, StatusFn status, AckFn ack,
+                         size_t max_message_bytes)
+    : store_(store),
+      stream_id_(TokenStore::generate().substr(4, 12)),
+      snapshot_limit_(snapshot_limit),
+      max_message_bytes_(max_message_bytes), status_(std::move(status)), ack_(std::move(ack)) {}
 
 AlertStream::~AlertStream() { stop(); }
 
@@ -67,16 +75,28 @@ void AlertStream::send_snapshot(Client& c, bool reset) {
   out += std::to_string(seq);
   if (reset) out += R"(,"reset":true)";
   out += R"(,"alerts":[)";
-  for (size_t i = 0; i < alerts.size(); ++i) {
-    if (i) out += ',';
-    render_stored_alert(alerts[i], out);
+  size_t included = 0;
+  for (; included < alerts.size(); ++included) {
+    const size_t mark = out.size();
+    if (included) out += ',';
+    render_stored_alert(alerts[included], out);
+    if (out.size() + 64 > max_message_bytes_) {  // the rest is listed by /v1/alerts
+      out.resize(mark);
+      break;
+    }
   }
-  out += "]}";
+  out += "]";
+  if (included < alerts.size()) out += R"(,"truncated":true)";
+  out += "}";
   c.position = seq;
   send(c, std::make_shared<const std::string>(std::move(out)));
 }
 
 void AlertStream::catch_up(Client& c) {
+  if (store_.last_seq() > c.position + kMaxCatchUp) {
+    send_snapshot(c, true);
+    return;
+  }
   for (;;) {
     auto changes = store_.changes_since(c.position, kBatchChanges);
     if (!changes) {

@@ -3,7 +3,8 @@
 // A client gets a snapshot (the first server.page_max alerts in queue order
 // and the sequence number it is current at), then every change as it
 // happens. Reconnecting with ?since=SEQ sends only the changes after SEQ, or
-// a snapshot marked "reset" when they are no longer kept.
+// a snapshot marked "reset" when they are no longer kept or when they are
+// more than a fresh snapshot would cost (kMaxCatchUp changes).
 //
 // Fan-out. One broadcaster thread waits on the store, renders each batch of
 // changes ONCE into one message and hands the same buffer to every client
@@ -41,7 +42,11 @@ class AlertStream {
   using StatusFn = std::function<std::string()>;
   using AckFn = std::function<std::string(const Principal&, std::string_view alert_id)>;
 
-  AlertStream(AlertStore& store, size_t snapshot_limit, StatusFn status, AckFn ack);
+  /// `snapshot_limit` alerts at most in a snapshot, and at most
+  /// `max_message_bytes` of them (a client's queue must hold a whole message:
+  /// server.ws_max_queued_bytes, see net/websocket.h).
+  AlertStream(AlertStore& store, size_t snapshot_limit, StatusFn status, AckFn ack,
+              size_t max_message_bytes = 2u << 20);
   ~AlertStream();  ///< stop()s
   void start();
   /// Stops the broadcaster; sessions already open are closed by the server.
@@ -74,6 +79,7 @@ class AlertStream {
   AlertStore& store_;
   const std::string stream_id_;
   size_t snapshot_limit_;
+  size_t max_message_bytes_;
   StatusFn status_;
   AckFn ack_;
   mutable std::mutex clients_mutex_;

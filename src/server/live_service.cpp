@@ -353,7 +353,8 @@ LiveService::LiveService(const Config& config, Options options) : impl_(std::mak
         }
         w.end_object();
         return out;
-      });
+      },
+      config.server.ws_max_queued_bytes / 2);
 
   const auto [address, port] =
       net::parse_listen_address(p.options.listen.empty() ? config.server.listen : p.options.listen);
