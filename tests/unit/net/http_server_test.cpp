@@ -24,6 +24,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "loopback_socket.h"
+
 #include "net/http_client.h"
 
 namespace sentinel::net {
@@ -48,19 +50,7 @@ struct RawResponse {
 class RawConnection {
  public:
   explicit RawConnection(uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd_ < 0) throw std::runtime_error("socket failed");
-    timeval tv{};
-    tv.tv_sec = std::chrono::duration_cast<std::chrono::seconds>(kTestTimeout).count();
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-      throw std::runtime_error(std::string("connect failed: ") + std::strerror(errno));
-    }
+    fd_ = test_socket::connect_loopback(port, std::chrono::duration_cast<std::chrono::seconds>(kTestTimeout));
   }
   ~RawConnection() { ::close(fd_); }
   RawConnection(const RawConnection&) = delete;

@@ -27,6 +27,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "loopback_socket.h"
+
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "net/ws_client.h"
@@ -177,19 +179,7 @@ class RawWs {
 
   /// Connects and sends `request`; see handshake().
   RawWs(uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd_ < 0) throw std::runtime_error("socket failed");
-    timeval tv{};
-    tv.tv_sec = std::chrono::duration_cast<std::chrono::seconds>(kTestTimeout).count();
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-      throw std::runtime_error(std::string("connect failed: ") + std::strerror(errno));
-    }
+    fd_ = test_socket::connect_loopback(port, std::chrono::duration_cast<std::chrono::seconds>(kTestTimeout));
   }
   ~RawWs() { ::close(fd_); }
   RawWs(const RawWs&) = delete;
