@@ -397,6 +397,10 @@ LiveService::LiveService(const Config& config, Options options) : impl_(std::mak
         "# HELP sentinel_stream_clients WebSocket clients of /v1/alerts/stream.\n"
         "# TYPE sentinel_stream_clients gauge\nsentinel_stream_clients {}\n",
         st.unacked, st.overdue, self->stream->clients());
+    const net::HttpStats hs = self->server->stats();
+    counter("sentinel_ws_accepted", "WebSocket handshakes completed.", hs.ws_accepted);
+    counter("sentinel_ws_closed_slow", "WebSocket clients cut off as slow consumers (close 1008).", hs.ws_closed_slow);
+    counter("sentinel_ws_messages_out", "WebSocket messages written to clients.", hs.ws_messages_out);
     if (self->redis) {
       const auto rs = self->redis->status();
       r.body += fmt::format(

@@ -122,6 +122,10 @@ TEST_F(StreamTest, SnapshotThenLiveChangesThenResumeWithoutGaps) {
   ASSERT_FALSE(ch2.is_null());
   EXPECT_EQ(ch2["changes"][0]["kind"], "ack");
   EXPECT_EQ(ch2["changes"][0]["alert"]["acked_by"], "test-admin");
+  const std::string metrics = net::http_request("127.0.0.1", service_->port(), "GET", "/metrics", {},
+                                                {{"Authorization", "Bearer " + token_}}).body;
+  EXPECT_NE(metrics.find("\nsentinel_ws_accepted_total 1\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("\nsentinel_ws_closed_slow_total 0\n"), std::string::npos);
   ASSERT_TRUE(c->send(R"({"op":"ping"})").ok());
   EXPECT_EQ(next(*c, "pong")["type"], "pong");
   ASSERT_TRUE(c->send(R"({"op":"dance"})").ok());
