@@ -71,6 +71,12 @@ namespace sentinel {
 /// Wall-clock instants of the operator side, in milliseconds since the epoch.
 using WallMs = int64_t;
 
+/// The wall clock now, as WallMs.
+inline WallMs wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 enum class Verdict : uint8_t { kNone, kTruePositive, kFalsePositive };
 /// "none", "true_positive", "false_positive".
 std::string_view verdict_name(Verdict v);

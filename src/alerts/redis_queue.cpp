@@ -390,11 +390,6 @@ constexpr size_t kScanCount = 1000;
 /// batch is not taken for a dead one when queue.redis_retry is tiny.
 constexpr Millis kMinReplyTimeout{200};
 
-WallMs wall_now() {
-  return std::chrono::duration_cast<Millis>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 struct ReplyFree {
   void operator()(redisReply* r) const { freeReplyObject(r); }
 };
@@ -1004,7 +999,7 @@ void RedisAlertQueue::Impl::update_connected() {
       status.down_since = 0;
       if (ever_connected) ++status.reconnects;
     } else {
-      status.down_since = wall_now();
+      status.down_since = wall_clock_ms();
     }
   }
   if (now_connected) {
@@ -1031,7 +1026,7 @@ void RedisAlertQueue::Impl::close_all() {
   std::lock_guard lock(mu);
   if (status.connected) {
     status.connected = false;
-    status.down_since = wall_now();
+    status.down_since = wall_clock_ms();
     ++status.transitions;
   }
   connected = false;
@@ -1053,7 +1048,7 @@ void RedisAlertQueue::start() {
     std::lock_guard lock(impl_->mu);
     impl_->stopping = false;
     if (!impl_->status.connected && impl_->status.down_since == 0)
-      impl_->status.down_since = wall_now();
+      impl_->status.down_since = wall_clock_ms();
   }
   impl_->thread = std::thread([this] { impl_->run(); });
 }

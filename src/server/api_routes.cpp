@@ -16,11 +16,7 @@ namespace sentinel {
 
 namespace {
 
-WallMs wall_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-EventTime wall_event_time() { return event_time_from_ms(wall_now()); }
+EventTime wall_event_time() { return event_time_from_ms(wall_clock_ms()); }
 
 net::HttpResponse json_ok(std::string body) {
   net::HttpResponse r;
@@ -124,7 +120,7 @@ Result<AlertQuery> parse_alert_query(std::string_view query, uint32_t page_max) 
 
 
 std::string stats_json(ApiContext& ctx) {
-  const WallMs now = wall_now();
+  const WallMs now = wall_clock_ms();
   const AlertStoreStats s = ctx.store->stats(now);
   const auto& c = ctx.pipeline->counters();
   const auto& a = ctx.pipeline->alert_counters();
@@ -239,7 +235,7 @@ net::HttpHandler guarded(ApiContext& ctx, Permission permission, AuthedHandler h
 }
 
 net::HttpResponse ack_alert(ApiContext& ctx, const Principal& who, std::string_view alert_id) {
-  const WallMs now = wall_now();
+  const WallMs now = wall_clock_ms();
   auto result = ctx.store->ack(alert_id, who.name, now);
   if (!result.ok()) return net::make_json_error(404, result.error().to_string());
   if (result->has_value()) {
@@ -302,8 +298,7 @@ void register_api_routes(net::HttpServer& server, ApiContext& ctx) {
     // An Atom feed with one CAP 1.2 <alert> per entry (cap.h says why).
     r.content_type = "application/atom+xml; charset=utf-8";
     CapOptions options = c->cap;
-    options.now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::system_clock::now().time_since_epoch()).count();
+    options.now = wall_clock_ms();
     r.body = render_cap(page->alerts, options);
     return r;
   }));
@@ -348,11 +343,11 @@ void register_api_routes(net::HttpServer& server, ApiContext& ctx) {
     for (const auto& [key, value] : body.items()) {
       if (key != "verdict" && key != "note") return net::make_json_error(400, key + ": unknown member");
     }
-    const WallMs now = wall_now();
+    const WallMs now = wall_clock_ms();
     auto change = c->store->feedback(id, *verdict, who.name, note, now);
     if (!change.ok()) {
-      const bool missing = change.error().field == "alert_id" || change.error().reason.find("no alert") != std::string::npos;
-      return net::make_json_error(missing ? 404 : 400, change.error().to_string());
+      // The store names the field: "alert_id" is an unknown alert, anything else a bad body.
+      return net::make_json_error(change.error().field == "alert_id" ? 404 : 400, change.error().to_string());
     }
     if (c->publish) c->publish(std::span<const AlertChange>(&*change, 1));
     std::string reasons;

@@ -42,11 +42,6 @@ net::HttpResponse json_response(int status, std::string body) {
   return r;
 }
 
-WallMs wall_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 /// The event time of a CloudEvents JSON line, read without a full parse
 /// (the feeder only paces by it; the pipeline validates the line).
 std::optional<EventTime> line_time(std::string_view line) {
@@ -131,7 +126,7 @@ struct LiveService::Impl {
     views.reserve(records.size());
     for (const Alert& a : alerts) ptrs.push_back(&a);
     for (const std::string& r : records) views.push_back(r);
-    const std::vector<AlertChange> changes = store->upsert(ptrs, views, wall_now());
+    const std::vector<AlertChange> changes = store->upsert(ptrs, views, wall_clock_ms());
     if (redis && !changes.empty()) redis->publish(changes);
   }
 
@@ -388,7 +383,7 @@ LiveService::LiveService(const Config& config, Options options) : impl_(std::mak
             self->rejected_busy.load());
     counter("sentinel_ingest_rate_rejections", "Requests answered 429 because the token was over its rate.",
             self->rejected_rate.load());
-    const AlertStoreStats st = self->store->stats(wall_now());
+    const AlertStoreStats st = self->store->stats(wall_clock_ms());
     r.body += fmt::format(
         "# HELP sentinel_alerts_unacked Alerts not yet acknowledged.\n# TYPE sentinel_alerts_unacked gauge\n"
         "sentinel_alerts_unacked {}\n"
@@ -492,7 +487,7 @@ void LiveService::stop() {
 std::string LiveService::status_line() const {
   const auto& c = impl_->pipeline->counters();
   const int64_t wm = c.watermark_ms.load();
-  const AlertStoreStats st = impl_->store->stats(wall_now());
+  const AlertStoreStats st = impl_->store->stats(wall_clock_ms());
   return fmt::format(
       "events {} | watermark {} | backlog {} | dead letters {} | late {} | duplicates {} | alerts {} (unacked {}) | "
       "clients {}",
