@@ -24,18 +24,19 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "loopback_socket.h"
+#include "net_test_support.h"
 
 #include "net/http_client.h"
 
 namespace sentinel::net {
 namespace {
 
+using test_socket::kTestTimeout;
+using test_socket::must_return;
+
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
-// Upper bound for a blocking step of a test; reaching it is a failure, not a timing.
-constexpr auto kTestTimeout = 20s;
 
 /// A response as read off a raw socket.
 struct RawResponse {
@@ -50,7 +51,7 @@ struct RawResponse {
 class RawConnection {
  public:
   explicit RawConnection(uint16_t port) {
-    fd_ = test_socket::connect_loopback(port, std::chrono::duration_cast<std::chrono::seconds>(kTestTimeout));
+    fd_ = test_socket::connect_loopback(port, kTestTimeout);
   }
   ~RawConnection() { ::close(fd_); }
   RawConnection(const RawConnection&) = delete;
@@ -138,21 +139,6 @@ std::string post_request(const std::string& target, const std::string& body) {
          "\r\n\r\n" + body;
 }
 
-/// Runs `fn` and fails the whole test binary if it does not return within kTestTimeout:
-/// a hang in stop() must not hang the suite.
-void must_return(const std::function<void()>& fn, const char* what) {
-  std::promise<void> done;
-  auto finished = done.get_future();
-  std::thread runner([&] {
-    fn();
-    done.set_value();
-  });
-  if (finished.wait_for(kTestTimeout) != std::future_status::ready) {
-    std::fprintf(stderr, "%s did not return within the test timeout\n", what);
-    std::_Exit(1);
-  }
-  runner.join();
-}
 
 HttpResponse text(std::string body) {
   HttpResponse response;

@@ -27,7 +27,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "loopback_socket.h"
+#include "net_test_support.h"
 
 #include "net/http_client.h"
 #include "net/http_server.h"
@@ -36,28 +36,15 @@
 namespace sentinel::net {
 namespace {
 
+using test_socket::kTestTimeout;
+using test_socket::must_return;
+
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 using namespace std::chrono_literals;
 
-// Upper bound for a blocking step of a test; reaching it is a failure, not a timing.
-constexpr auto kTestTimeout = 20s;
 
-/// Runs `fn` and fails the whole test binary if it does not return within kTestTimeout.
-void must_return(const std::function<void()>& fn, const char* what) {
-  std::promise<void> done;
-  auto finished = done.get_future();
-  std::thread runner([&] {
-    fn();
-    done.set_value();
-  });
-  if (finished.wait_for(kTestTimeout) != std::future_status::ready) {
-    std::fprintf(stderr, "%s did not return within the test timeout\n", what);
-    std::_Exit(1);
-  }
-  runner.join();
-}
 
 std::shared_ptr<const std::string> shared(std::string text) {
   return std::make_shared<const std::string>(std::move(text));
@@ -179,7 +166,7 @@ class RawWs {
 
   /// Connects and sends `request`; see handshake().
   RawWs(uint16_t port) {
-    fd_ = test_socket::connect_loopback(port, std::chrono::duration_cast<std::chrono::seconds>(kTestTimeout));
+    fd_ = test_socket::connect_loopback(port, kTestTimeout);
   }
   ~RawWs() { ::close(fd_); }
   RawWs(const RawWs&) = delete;
