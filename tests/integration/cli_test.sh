@@ -15,7 +15,7 @@ expect_failure() {
   grep -qF -- "$want" err.txt || { cat err.txt; fail "'$*' did not say '$want'"; }
 }
 
-for cmd in replay run demo "config check" "keys generate" "audit verify"; do
+for cmd in replay run demo "config check" "keys generate" "audit verify" "tokens add" "tokens list"; do
   # shellcheck disable=SC2086
   "$bin" $cmd --help > /dev/null || fail "$cmd --help"
 done
@@ -33,6 +33,17 @@ expect_failure "bad.yaml: windows.tumbling_size" "$bin" replay -c bad.yaml --inp
 mkdir -p ck && printf 'garbage' > ck/checkpoint-000000000001.ckpt
 "$bin" replay --input in.jsonl --out out2 --checkpoint-dir ck 2> ck.log || fail "replay with only a corrupt checkpoint"
 grep -q "checkpoint-000000000001.ckpt: truncated" ck.log || { cat ck.log; fail "corrupt checkpoint not named"; }
+
+# Tokens: printed once, stored hashed (0600), listed by name and role; names are unique.
+token=$("$bin" tokens add --file tokens.jsonl --name desk-1 --role analyst) || fail "tokens add"
+[[ $token == snt_* ]] || fail "tokens add printed '$token'"
+grep -qF "$token" tokens.jsonl && fail "the tokens file holds the token itself"
+[ "$(stat -c %a tokens.jsonl)" = 600 ] || fail "the tokens file is not mode 0600"
+[ "$("$bin" tokens list --file tokens.jsonl)" = "$(printf 'desk-1\tanalyst')" ] || fail "tokens list"
+expect_failure "a token named 'desk-1' exists" "$bin" tokens add --file tokens.jsonl --name desk-1
+expect_failure "--name: may hold only" "$bin" tokens add --file tokens.jsonl --name "desk 2"
+printf '{"name":"x","role":"boss","hash":"blake2b256:00"}\n' > bad-tokens.jsonl
+expect_failure "bad-tokens.jsonl:1: role" "$bin" tokens list --file bad-tokens.jsonl
 
 "$bin" keys generate --out keys > /dev/null || fail "keys generate"
 [ "$(stat -c %a keys/audit.key)" = 600 ] || fail "secret key is not mode 0600"
