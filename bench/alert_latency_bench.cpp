@@ -23,7 +23,7 @@
 #include <string>
 #include <thread>
 
-#include "alerts/keys.h"
+#include "core/keys.h"
 #include "core/cloudevents.h"
 #include "core/config.h"
 #include "core/time.h"

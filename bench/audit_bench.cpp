@@ -18,7 +18,7 @@
 #include <string>
 
 #include "alerts/audit_log.h"
-#include "alerts/keys.h"
+#include "core/keys.h"
 #include "core/json_writer.h"
 
 namespace sentinel {

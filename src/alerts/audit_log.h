@@ -44,7 +44,7 @@
 #include <string>
 #include <string_view>
 
-#include "alerts/keys.h"
+#include "core/keys.h"
 #include "core/result.h"
 #include "core/time.h"
 #include "stream/bytes.h"

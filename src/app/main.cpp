@@ -14,7 +14,7 @@
 #include <thread>
 
 #include "alerts/audit_log.h"
-#include "alerts/keys.h"
+#include "core/keys.h"
 #include "core/config.h"
 #include "pipeline/alerting.h"
 #include "pipeline/replay.h"

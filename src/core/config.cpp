@@ -600,6 +600,11 @@ std::string section_doc(std::string_view section) {
       {"bias", "Bias check: each district's share of ML-derived alerts against its share of events."},
       {"latency", "End-to-end latency budget and the circuit breaker on enrichment."},
       {"server", "HTTP ingest, REST, WebSocket and /metrics."},
+      {"queue", "The alert queue behind the API and the WebSocket stream."},
+      {"telemetry", "Flow telemetry in (network-flow detection, DESIGN.md section 6)."},
+      {"detection", "The flow detection loop and its rules, math and tree engines."},
+      {"ensemble", "Weighted vote of the flow engines: weights and the anomaly threshold."},
+      {"kafka", "Kafka: flow telemetry in, signed anomaly, evidence and policy messages out."},
       {"log", "Logging."},
   };
   for (const auto& [name, doc] : kDocs) {
@@ -753,6 +758,11 @@ const std::vector<KeySpec>& schema() {
                       type_prefix),
       string_list_key("alerts.correlation_types", &member<&C::alerts, &AlertsConfig::correlation_types>, 0,
                       "Type prefixes whose events corroborate each other across sources.", type_prefix),
+      string_list_key("alerts.model_types", &member<&C::alerts, &AlertsConfig::model_types>, 0,
+                      "Type prefixes of events already scored by a model outside the shards (the flow "
+                      "detection service's network anomalies): ml_anomaly candidates with their own "
+                      "confidence, gated by thresholds.ml_anomaly.",
+                      type_prefix),
 
       number_key("correlation.radius_m", &member<&C::correlation, &CorrelationConfig::radius_m>, 1, 50'000,
                  "Another source within this many metres corroborates an event."),
@@ -872,6 +882,70 @@ const std::vector<KeySpec>& schema() {
                    "P2 acknowledgement SLA."),
       duration_key("queue.ack_p3", &member<&C::queue, &QueueConfig::ack_p3>, "0s", "7d",
                    "P3 acknowledgement SLA."),
+
+      int_key("telemetry.batch_size", &member<&C::telemetry, &TelemetryConfig::batch_size>, 1,
+              1'000'000, "Flows handed to the engines at once."),
+      size_key("telemetry.max_file_bytes", &member<&C::telemetry, &TelemetryConfig::max_file_bytes>,
+               1ull << 10, 1ull << 34, "Largest JSON telemetry file read; larger ones are refused."),
+      string_key("telemetry.kafka_topic", &member<&C::telemetry, &TelemetryConfig::kafka_topic>,
+                 "Kafka topic of flow records (JSON) for streaming detection (with kafka.brokers)."),
+
+      duration_key("detection.interval", &member<&C::detection, &DetectionConfig::interval>, "10ms",
+                   "1h", "Batch mode: time between the starts of two detection iterations."),
+      duration_key("detection.timeout", &member<&C::detection, &DetectionConfig::timeout>, "100ms",
+                   "1h", "Limit of one iteration; flows left when it passes wait for the next."),
+      size_key("detection.max_flows_per_iteration",
+               &member<&C::detection, &DetectionConfig::max_flows_per_iteration>, 1,
+               1'000'000'000, "Batch mode: most flows one iteration takes (streaming has no cap)."),
+      duration_key("detection.engine_budget", &member<&C::detection, &DetectionConfig::engine_budget>,
+                   "1ms", "10m",
+                   "Time one engine may take over one batch; past it the engine is skipped for the "
+                   "batch (counted, logged) and the others decide."),
+      path_key("detection.rules", &member<&C::detection, &DetectionConfig::rules>,
+               "Sigma-style YAML rule file, or a directory of them; empty = no rules engine."),
+      path_key("detection.model", &member<&C::detection, &DetectionConfig::model>,
+               "XGBoost JSON or LightGBM text model of attack vs benign (its normaliser beside it "
+               "as <model>.norm.json); empty = no ML engine."),
+      number_key("detection.ml_threshold", &member<&C::detection, &DetectionConfig::ml_threshold>,
+                 0, 1, "Model attack probability at which the ML engine votes attack."),
+      number_key("detection.math_z", &member<&C::detection, &DetectionConfig::math_z>, 0.5, 100,
+                 "Robust z-score (against the running baseline) past which the math engine votes "
+                 "attack."),
+      int_key("detection.math_warmup", &member<&C::detection, &DetectionConfig::math_warmup>, 0,
+              100'000'000, "Flows the math engine learns from before it votes."),
+      number_key("detection.publish_rate", &member<&C::detection, &DetectionConfig::publish_rate>, 1,
+                 1e9, "Anomalies published per second (token bucket refill); the rest are counted "
+                 "as held back and published later."),
+      number_key("detection.publish_burst", &member<&C::detection, &DetectionConfig::publish_burst>,
+                 1, 1e10, "Token bucket size of the publish rate limiter."),
+
+      number_key("ensemble.weight_rules", &member<&C::ensemble, &EnsembleConfig::weight_rules>, 0, 1,
+                 "Weight of the rules engine's vote."),
+      number_key("ensemble.weight_math", &member<&C::ensemble, &EnsembleConfig::weight_math>, 0, 1,
+                 "Weight of the math (statistical) engine's vote."),
+      number_key("ensemble.weight_ml", &member<&C::ensemble, &EnsembleConfig::weight_ml>, 0, 1,
+                 "Weight of the tree model's vote."),
+      number_key("ensemble.threshold", &member<&C::ensemble, &EnsembleConfig::threshold>, 0, 1,
+                 "Weighted score (sum of weight x engine score over the engines that decided, "
+                 "divided by their weights) at which a flow is an anomaly."),
+
+      string_key("kafka.brokers", &member<&C::kafka, &KafkaConfig::brokers>,
+                 "Bootstrap servers (host:port,...); empty = no Kafka."),
+      string_key("kafka.topic_anomalies", &member<&C::kafka, &KafkaConfig::topic_anomalies>,
+                 "Topic of signed anomaly messages."),
+      string_key("kafka.topic_evidence", &member<&C::kafka, &KafkaConfig::topic_evidence>,
+                 "Topic of signed evidence messages."),
+      string_key("kafka.topic_policy", &member<&C::kafka, &KafkaConfig::topic_policy>,
+                 "Topic of signed policy messages (the detection settings in force)."),
+      string_key("kafka.group_id", &member<&C::kafka, &KafkaConfig::group_id>,
+                 "Consumer group of the telemetry consumer."),
+      path_key("kafka.signing_key", &member<&C::kafka, &KafkaConfig::signing_key>,
+               "Ed25519 secret key file (`sentinel keys generate`) that signs every published "
+               "message; empty with kafka.brokers set is an error at start."),
+      path_key("kafka.verify_key", &member<&C::kafka, &KafkaConfig::verify_key>,
+               "Ed25519 public key file the verifying consumer checks signatures with."),
+      int_key("kafka.instance_id", &member<&C::kafka, &KafkaConfig::instance_id>, 0, 4294967295,
+              "The 4-byte instance id in every message nonce; 0 = derived from host name and pid."),
 
       enum_key("log.level", &member<&C::log, &LogConfig::level>,
                {"trace", "debug", "info", "warn", "error"}, "Lowest level written to the log."),

@@ -118,6 +118,9 @@ struct PriorityConfig {
 struct AlertsConfig {
   std::vector<std::string> sensor_types = {"sensor.gunshot", "sensor.panic"};  ///< always alert
   std::vector<std::string> correlation_types = {"cad.call.", "cctv.crowd", "sensor."};
+  /// Events a model outside the shards already scored (the flow detection
+  /// service's anomalies): ml_anomaly candidates gated by thresholds.ml_anomaly.
+  std::vector<std::string> model_types = {"network.anomaly"};
 };
 
 struct CorrelationConfig {
@@ -204,6 +207,48 @@ struct QueueConfig {
   Millis ack_p3 = Millis(0);
 };
 
+/// Flow telemetry in (DESIGN.md section 6).
+struct TelemetryConfig {
+  uint32_t batch_size = 1000;                      ///< flows handed to the engines at once
+  uint64_t max_file_bytes = 10u << 20;             ///< larger telemetry files are refused
+  std::string kafka_topic = "flows.telemetry.v1";  ///< streaming input (with kafka.brokers)
+};
+
+/// The detection loop and its three engines (DESIGN.md section 6).
+struct DetectionConfig {
+  Millis interval = Millis(5'000);                  ///< batch mode: one iteration per interval
+  Millis timeout = Millis(30'000);                  ///< limit of one iteration
+  uint64_t max_flows_per_iteration = 100'000;       ///< batch mode cap (streaming has none)
+  Millis engine_budget = Millis(2'000);             ///< per engine per batch; past it skipped
+  std::string rules = "";      ///< Sigma-style YAML rule file or directory ("" = no rules engine)
+  std::string model = "";      ///< XGBoost JSON or LightGBM text model ("" = no ML engine)
+  double ml_threshold = 0.5;   ///< model attack probability at which ML votes attack
+  double math_z = 4.0;         ///< robust z-score past which the math engine votes attack
+  uint32_t math_warmup = 1000; ///< flows seen before the math engine votes
+  double publish_rate = 1000;  ///< anomalies published per second (token bucket)
+  double publish_burst = 5000;
+};
+
+/// The ensemble vote over the engines.
+struct EnsembleConfig {
+  double weight_rules = 0.35;
+  double weight_math = 0.15;
+  double weight_ml = 0.50;
+  double threshold = 0.5;  ///< weighted score (over the engines that decided) at which a flow is an anomaly
+};
+
+/// Kafka for flow telemetry in and signed detection messages out.
+struct KafkaConfig {
+  std::string brokers = "";                      ///< bootstrap list; "" = no Kafka
+  std::string topic_anomalies = "ai.anomalies.v1";
+  std::string topic_evidence = "ai.evidence.v1";
+  std::string topic_policy = "ai.policy.v1";
+  std::string group_id = "sentinel-flows";
+  std::string signing_key = "";                  ///< Ed25519 secret key file signing each message
+  std::string verify_key = "";                   ///< Ed25519 public key file consumers verify with
+  uint32_t instance_id = 0;                      ///< nonce instance id (0 = derived from host and pid)
+};
+
 struct LogConfig {
   std::string level = "info";  ///< trace, debug, info, warn, error
 };
@@ -229,6 +274,10 @@ struct Config {
   LatencyConfig latency;
   ServerConfig server;
   QueueConfig queue;
+  TelemetryConfig telemetry;
+  DetectionConfig detection;
+  EnsembleConfig ensemble;
+  KafkaConfig kafka;
   LogConfig log;
 
   /// Directory of the config file, against which relative paths resolve.

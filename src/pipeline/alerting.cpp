@@ -61,12 +61,14 @@ int severity_rank(Severity s) {
 AlertRules::AlertRules(const Config& config, const detect::GeofenceIndex* geofences)
     : sensor_(type_prefixes(config.alerts.sensor_types)),
       correlate_(type_prefixes(config.alerts.correlation_types)),
+      model_(type_prefixes(config.alerts.model_types)),
       geofences_(geofences) {}
 
 uint8_t AlertRules::roles(std::string_view type) const {
   uint8_t r = 0;
   if (matches_any(type, sensor_)) r |= SignalEvent::kSensor;
   if (matches_any(type, correlate_)) r |= SignalEvent::kCorrelate;
+  if (matches_any(type, model_)) r |= SignalEvent::kModel;
   return r;
 }
 
@@ -280,6 +282,44 @@ struct AlertStage::Impl {
   double confidence_of(bool has, double c) const { return has ? c : config.priority.default_confidence; }
 
   // ---- events ----------------------------------------------------------
+  /// An event a model outside the shards already scored (a network anomaly
+  /// from the flow detection service): an ml_anomaly candidate with the
+  /// event's own confidence, under the same gate as the isolation forest's.
+  /// Its dedup key is (type, cell, category = event type), so a burst of one
+  /// attack class at one place is one alert with a rising count.
+  void handle_model_event(const SignalEvent& e, EventTime now, std::string_view type_name, double own) {
+    if (own < config.thresholds.ml_anomaly) {
+      suppress(e.time, e.id, "ml_anomaly", "confidence below thresholds.ml_anomaly", [&](JsonWriter& w) {
+        w.member("event_type", type_name).member("confidence", round_term(own));
+        w.member("threshold", config.thresholds.ml_anomaly);
+      });
+      return;
+    }
+    AlertCandidate c;
+    c.type = AlertType::kMlAnomaly;
+    c.status = AlertStatus::kAlert;
+    c.category = std::string(type_name);
+    c.cell = e.fine_cell;
+    c.cell_token = e.has_location ? Enricher::cell_token(e.fine_cell) : "-";
+    c.has_location = e.has_location;
+    c.lat = e.lat;
+    c.lon = e.lon;
+    c.district = district_name(e.district);
+    c.event_time = e.time;
+    c.event_ids.push_back(e.id);
+    c.sources.emplace_back(sources.name(e.source));
+    c.has_confidence = true;
+    c.confidence = own;
+    c.score = score_alert(ScoreInput{e.severity, true, own, 1, e.time, now, e.site_distance_m}, config.priority);
+    // The bias check weighs districts: a model alert with a place counts in it.
+    if (e.has_location && e.district >= 0) {
+      bias.add_ml_alert(e.district, e.time);
+      c.bias_review = bias.flagged(e.district);
+    }
+    offer(std::move(c), now, e.ingest_time,
+          fmt::format("ml_anomaly: confidence {:.4f} >= thresholds.ml_anomaly {}", own, config.thresholds.ml_anomaly));
+  }
+
   void handle_event(const SignalEvent& e, EventTime epoch_now) {
     const EventTime now = live ? epoch_now : e.read_watermark;
     const std::string_view type_name = types.name(e.type);
@@ -368,6 +408,7 @@ struct AlertStage::Impl {
     if ((e.roles & SignalEvent::kSensor) != 0) {
       offer(ungated(AlertType::kSensor, std::string(type_name)), now, e.ingest_time, "sensor: always alerts");
     }
+    if ((e.roles & SignalEvent::kModel) != 0) handle_model_event(e, now, type_name, own);
     if ((e.roles & SignalEvent::kCorrelate) != 0) {
       // Correlation: the event with the other sources near it. A sensor
       // event has had its decision (the sensor alert); it still joins and

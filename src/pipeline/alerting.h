@@ -55,7 +55,7 @@ class GeofenceIndex;
 /// An event that may become an alert, copied out of its batch (whose text is
 /// released once the shard is done with it).
 struct SignalEvent {
-  enum Role : uint8_t { kSensor = 1, kCorrelate = 2 };
+  enum Role : uint8_t { kSensor = 1, kCorrelate = 2, kModel = 4 };
   uint64_t seq = 0;
   std::string id;
   EventTime time;
@@ -96,7 +96,7 @@ class AlertRules {
   uint64_t geofence_candidates(std::string_view type) const;
 
  private:
-  std::vector<TypePrefix> sensor_, correlate_;
+  std::vector<TypePrefix> sensor_, correlate_, model_;
   const detect::GeofenceIndex* geofences_;
 };
 

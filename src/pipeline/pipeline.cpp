@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "alerts/audit_log.h"
-#include "alerts/keys.h"
+#include "core/keys.h"
 #include "alerts/score.h"
 #include "core/cloudevents.h"
 #include "core/interner.h"

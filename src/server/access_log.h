@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "alerts/audit_log.h"
-#include "alerts/keys.h"
+#include "core/keys.h"
 #include "core/time.h"
 
 namespace sentinel {

@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "alerts/alert_store.h"
-#include "alerts/keys.h"
+#include "core/keys.h"
 #include "alerts/redis_queue.h"
 #include "core/cloudevents.h"
 #include "core/json_writer.h"

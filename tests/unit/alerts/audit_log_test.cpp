@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "alerts/keys.h"
+#include "core/keys.h"
 #include "core/json_writer.h"
 
 namespace sentinel {

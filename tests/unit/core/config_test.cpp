@@ -77,6 +77,33 @@ void expect_same(const Config& a, const Config& b) {
   EXPECT_EQ(a.queue.ack_p1.count(), b.queue.ack_p1.count());
   EXPECT_EQ(a.queue.ack_p2.count(), b.queue.ack_p2.count());
   EXPECT_EQ(a.queue.ack_p3.count(), b.queue.ack_p3.count());
+  EXPECT_EQ(a.alerts.model_types, b.alerts.model_types);
+  EXPECT_EQ(a.telemetry.batch_size, b.telemetry.batch_size);
+  EXPECT_EQ(a.telemetry.max_file_bytes, b.telemetry.max_file_bytes);
+  EXPECT_EQ(a.telemetry.kafka_topic, b.telemetry.kafka_topic);
+  EXPECT_EQ(a.detection.interval.count(), b.detection.interval.count());
+  EXPECT_EQ(a.detection.timeout.count(), b.detection.timeout.count());
+  EXPECT_EQ(a.detection.max_flows_per_iteration, b.detection.max_flows_per_iteration);
+  EXPECT_EQ(a.detection.engine_budget.count(), b.detection.engine_budget.count());
+  EXPECT_EQ(a.detection.rules, b.detection.rules);
+  EXPECT_EQ(a.detection.model, b.detection.model);
+  EXPECT_EQ(a.detection.ml_threshold, b.detection.ml_threshold);
+  EXPECT_EQ(a.detection.math_z, b.detection.math_z);
+  EXPECT_EQ(a.detection.math_warmup, b.detection.math_warmup);
+  EXPECT_EQ(a.detection.publish_rate, b.detection.publish_rate);
+  EXPECT_EQ(a.detection.publish_burst, b.detection.publish_burst);
+  EXPECT_EQ(a.ensemble.weight_rules, b.ensemble.weight_rules);
+  EXPECT_EQ(a.ensemble.weight_math, b.ensemble.weight_math);
+  EXPECT_EQ(a.ensemble.weight_ml, b.ensemble.weight_ml);
+  EXPECT_EQ(a.ensemble.threshold, b.ensemble.threshold);
+  EXPECT_EQ(a.kafka.brokers, b.kafka.brokers);
+  EXPECT_EQ(a.kafka.topic_anomalies, b.kafka.topic_anomalies);
+  EXPECT_EQ(a.kafka.topic_evidence, b.kafka.topic_evidence);
+  EXPECT_EQ(a.kafka.topic_policy, b.kafka.topic_policy);
+  EXPECT_EQ(a.kafka.group_id, b.kafka.group_id);
+  EXPECT_EQ(a.kafka.signing_key, b.kafka.signing_key);
+  EXPECT_EQ(a.kafka.verify_key, b.kafka.verify_key);
+  EXPECT_EQ(a.kafka.instance_id, b.kafka.instance_id);
   EXPECT_EQ(a.log.level, b.log.level);
   EXPECT_EQ(a.audit.key, b.audit.key);
   EXPECT_EQ(a.audit.sign_every, b.audit.sign_every);
@@ -398,7 +425,7 @@ TEST(ConfigErrors, UnknownKeysAtEveryLevel) {
   EXPECT_EQ(error_of("bogus: 1"),
             "demo.yaml: bogus: unknown key (known sections: city, ingest, cells, pipeline, "
             "watermark, windows, checkpoint, audit, thresholds, priority, alerts, correlation, spike, ml, "
-            "geofences, dedup, bias, latency, server, queue, log)");
+            "geofences, dedup, bias, latency, server, queue, telemetry, detection, ensemble, kafka, log)");
   // A leaf written at the top level instead of in its section.
   EXPECT_THAT(error_of("tumbling_size: 5m"),
               StartsWith("demo.yaml: tumbling_size: unknown key (known sections: "));

@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "alerts/audit_log.h"
-#include "alerts/keys.h"
+#include "core/keys.h"
 #include "core/config.h"
 #include "net/http_client.h"
 #include "server/api_routes.h"

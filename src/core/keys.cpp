@@ -1,4 +1,4 @@
-#include "alerts/keys.h"
+#include "core/keys.h"
 
 #include <fcntl.h>
 #include <sodium.h>
