@@ -14,8 +14,10 @@
 #include <thread>
 
 #include "alerts/audit_log.h"
+#include "app/flows_commands.h"
 #include "core/keys.h"
 #include "core/config.h"
+#include "intel/feed_json.h"
 #include "pipeline/alerting.h"
 #include "pipeline/replay.h"
 #include "net/http_server.h"
@@ -218,6 +220,12 @@ int main(int argc, char** argv) {
   auto* cf_check = cf->add_subcommand("check", "Validate a config file");
   cf_check->add_option("file", check_path, "YAML config")->required();
   auto* cf_docs = cf->add_subcommand("docs", "Print the reference of every key (docs/CONFIG.md)");
+  const app::FlowsCommands flows_cmd = app::add_flows_commands(app);
+  auto* fd = app.add_subcommand("feeds", "RSS and Atom feeds");
+  fd->require_subcommand(1);
+  auto* fd_parse = fd->add_subcommand("parse", "Parse one feed file and print what was understood as JSON");
+  std::string feed_file;
+  fd_parse->add_option("FILE", feed_file, "RSS, RDF or Atom file")->required();
 
   try {
     app.parse(argc, argv);
@@ -306,6 +314,14 @@ int main(int argc, char** argv) {
       load_config(check_path);
       fmt::print("{}: ok\n", check_path);
       return 0;
+    }
+    if (fd_parse->parsed()) return intel::print_feed_json(feed_file, std::cout, std::cerr);
+    if (flows_cmd.predict->parsed()) return app::run_flows_predict(*flows_cmd.state);
+    if (flows_cmd.features->parsed() || flows_cmd.detect->parsed()) {
+      const Config config = load_or_default(flows_cmd.state->config);
+      setup_logging(config);
+      if (flows_cmd.features->parsed()) return app::run_flows_features(*flows_cmd.state, config);
+      return app::run_flows_detect(*flows_cmd.state, config);
     }
     if (cf_docs->parsed()) {
       fmt::print("{}", config_reference_markdown());

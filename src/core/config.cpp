@@ -197,7 +197,7 @@ Reason expect_scalar(const YAML::Node& node, std::string_view what) {
 
 /// Resolves a relative path against the config file's directory and checks
 /// that it names a readable regular file.
-Reason resolve_file(const std::string& value, const Context& ctx, std::string& out) {
+Reason resolve_file(const std::string& value, const Context& ctx, std::string& out, bool directory_ok = false) {
   fs::path p(value);
   if (p.is_relative()) p = ctx.base_dir / p;
   p = p.lexically_normal();
@@ -205,6 +205,7 @@ Reason resolve_file(const std::string& value, const Context& ctx, std::string& o
   std::error_code ec;
   const fs::file_status status = fs::status(p, ec);
   if (!fs::exists(status)) return fmt::format("file not found: {}", escaped(out, out.size()));
+  if (directory_ok && fs::is_directory(status)) return std::nullopt;
   if (!fs::is_regular_file(status))
     return fmt::format("not a regular file: {}", escaped(out, out.size()));
   return std::nullopt;
@@ -241,14 +242,15 @@ KeySpec string_key(std::string path, Field<std::string> get, std::string doc,
   return k;
 }
 
-/// A file; "" means none. Stored resolved against the config's directory.
-KeySpec path_key(std::string path, Field<std::string> get, std::string doc) {
-  KeySpec k = make_key(std::move(path), "path", "", std::move(doc));
-  k.apply = [get](const YAML::Node& node, Config& c, const Context& ctx) -> Reason {
+/// A file (or, with `directory_ok`, a directory); "" means none. Stored
+/// resolved against the config's directory.
+KeySpec path_key(std::string path, Field<std::string> get, std::string doc, bool directory_ok = false) {
+  KeySpec k = make_key(std::move(path), directory_ok ? "path (file or directory)" : "path", "", std::move(doc));
+  k.apply = [get, directory_ok](const YAML::Node& node, Config& c, const Context& ctx) -> Reason {
     if (Reason r = expect_scalar(node, "a file path")) return r;
     std::string resolved;
     if (!node.Scalar().empty()) {
-      if (Reason r = resolve_file(node.Scalar(), ctx, resolved)) return r;
+      if (Reason r = resolve_file(node.Scalar(), ctx, resolved, directory_ok)) return r;
     }
     get(c) = resolved;
     return std::nullopt;
@@ -889,6 +891,10 @@ const std::vector<KeySpec>& schema() {
                1ull << 10, 1ull << 34, "Largest JSON telemetry file read; larger ones are refused."),
       string_key("telemetry.kafka_topic", &member<&C::telemetry, &TelemetryConfig::kafka_topic>,
                  "Kafka topic of flow records (JSON) for streaming detection (with kafka.brokers)."),
+      string_key("telemetry.watch_dir", &member<&C::telemetry, &TelemetryConfig::watch_dir>,
+                 "Batch mode of the detection service: a directory whose new CSV and JSON flow files "
+                 "are read, detection.max_flows_per_iteration at a time, every detection.interval; "
+                 "empty = none."),
 
       duration_key("detection.interval", &member<&C::detection, &DetectionConfig::interval>, "10ms",
                    "1h", "Batch mode: time between the starts of two detection iterations."),
@@ -902,7 +908,8 @@ const std::vector<KeySpec>& schema() {
                    "Time one engine may take over one batch; past it the engine is skipped for the "
                    "batch (counted, logged) and the others decide."),
       path_key("detection.rules", &member<&C::detection, &DetectionConfig::rules>,
-               "Sigma-style YAML rule file, or a directory of them; empty = no rules engine."),
+               "Sigma-style YAML rule file, or a directory of them; empty = no rules engine.",
+               /*directory_ok=*/true),
       path_key("detection.model", &member<&C::detection, &DetectionConfig::model>,
                "XGBoost JSON or LightGBM text model of attack vs benign (its normaliser beside it "
                "as <model>.norm.json); empty = no ML engine."),

@@ -212,6 +212,7 @@ struct TelemetryConfig {
   uint32_t batch_size = 1000;                      ///< flows handed to the engines at once
   uint64_t max_file_bytes = 10u << 20;             ///< larger telemetry files are refused
   std::string kafka_topic = "flows.telemetry.v1";  ///< streaming input (with kafka.brokers)
+  std::string watch_dir = "";  ///< batch mode: directory whose new flow files each iteration reads ("" = none)
 };
 
 /// The detection loop and its three engines (DESIGN.md section 6).
@@ -234,7 +235,7 @@ struct EnsembleConfig {
   double weight_rules = 0.35;
   double weight_math = 0.15;
   double weight_ml = 0.50;
-  double threshold = 0.5;  ///< weighted score (over the engines that decided) at which a flow is an anomaly
+  double threshold = 0.4;  ///< weighted score (over the engines that decided) at which a flow is an anomaly
 };
 
 /// Kafka for flow telemetry in and signed detection messages out.

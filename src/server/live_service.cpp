@@ -1,5 +1,7 @@
 #include "server/live_service.h"
 
+#include "flows/flow_service.h"
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -65,6 +67,7 @@ struct LiveService::Impl {
   Options options;
   std::unique_ptr<Pipeline> pipeline;
   std::unique_ptr<net::HttpServer> server;
+  std::unique_ptr<flows::FlowService> flows;  ///< the flow detection service, when telemetry is configured
   std::mutex ingest_mutex;  // serialises everything that feeds the pipeline
   std::thread ticker, feeder;
   std::mutex tick_mutex;
@@ -188,6 +191,27 @@ struct LiveService::Impl {
     }
   }
 
+  /// One anomaly of the flow detection service as a `network` event, through
+  /// the same ingest as POST /v1/events; waits while the shards are full, so
+  /// an anomaly is never dropped for want of room.
+  void ingest_network_event(std::string_view event) {
+    auto text = std::make_shared<std::string>(event);
+    text->push_back('\n');
+    const size_t length = text->size();
+    text->resize(length + kJsonPadding, '\0');
+    for (;;) {
+      {
+        std::lock_guard lock(ingest_mutex);
+        if (pipeline->has_capacity()) {
+          (void)pipeline->ingest_body(kHttpInput, text, length);
+          return;
+        }
+      }
+      if (stop_requested()) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+
   /// Hands one NDJSON body to the pipeline as the replay input, waiting while
   /// the shards are full (the feeder is a well-behaved client, not a dropper).
   void feed(std::string& body) {
@@ -292,6 +316,14 @@ LiveService::LiveService(const Config& config, Options options) : impl_(std::mak
     (void)p.tokens.add("initial-admin", Role::kAdmin, TokenStore::hash(p.initial_token));
   }
   p.limiter = std::make_unique<RateLimiter>(config.server.ingest_rate, config.server.ingest_burst);
+  // The flow detection service runs inside the server when telemetry is
+  // configured (a watch directory, or a Kafka topic): its anomalies enter
+  // the alert pipeline as `network` events (gated as ml_anomaly).
+  if (!config.telemetry.watch_dir.empty() || !config.kafka.brokers.empty()) {
+    flows::FlowServiceCallbacks cb;
+    cb.on_network_event = [raw = &p](std::string_view event) { raw->ingest_network_event(event); };
+    p.flows = std::make_unique<flows::FlowService>(config, std::move(cb));
+  }
   if (config.queue.backend == "redis") {
     p.redis = std::make_unique<RedisAlertQueue>(config.queue, *p.store, pid);
   }
@@ -396,6 +428,7 @@ LiveService::LiveService(const Config& config, Options options) : impl_(std::mak
     counter("sentinel_ws_accepted", "WebSocket handshakes completed.", hs.ws_accepted);
     counter("sentinel_ws_closed_slow", "WebSocket clients cut off as slow consumers (close 1008).", hs.ws_closed_slow);
     counter("sentinel_ws_messages_out", "WebSocket messages written to clients.", hs.ws_messages_out);
+    if (self->flows) r.body += self->flows->prometheus_text();
     if (self->redis) {
       const auto rs = self->redis->status();
       r.body += fmt::format(
@@ -460,6 +493,7 @@ void LiveService::start() {
   p.server->start();
   p.ticker = std::thread([this] { impl_->tick_loop(); });
   if (!p.options.replay_inputs.empty()) p.feeder = std::thread([this] { impl_->feed_loop(); });
+  if (p.flows) p.flows->start();
   p.started = true;
 }
 
@@ -474,6 +508,7 @@ void LiveService::stop() {
   }
   p.tick_cv.notify_all();
   if (p.feeder.joinable()) p.feeder.join();
+  if (p.flows) p.flows->stop();
   p.server->stop();
   p.stream->stop();
   p.ticker.join();

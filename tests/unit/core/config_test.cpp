@@ -81,6 +81,7 @@ void expect_same(const Config& a, const Config& b) {
   EXPECT_EQ(a.telemetry.batch_size, b.telemetry.batch_size);
   EXPECT_EQ(a.telemetry.max_file_bytes, b.telemetry.max_file_bytes);
   EXPECT_EQ(a.telemetry.kafka_topic, b.telemetry.kafka_topic);
+  EXPECT_EQ(a.telemetry.watch_dir, b.telemetry.watch_dir);
   EXPECT_EQ(a.detection.interval.count(), b.detection.interval.count());
   EXPECT_EQ(a.detection.timeout.count(), b.detection.timeout.count());
   EXPECT_EQ(a.detection.max_flows_per_iteration, b.detection.max_flows_per_iteration);
