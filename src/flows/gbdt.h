@@ -1,7 +1,7 @@
 // Native evaluation of gradient-boosted tree ensembles (DESIGN.md section 6,
 // the ML engine and `sentinel flows predict`): LightGBM v4 text models and
-// XGBoost 1.x/2.x JSON models, with the same numbers as the library that
-// trained them.
+// XGBoost JSON models (1.x-2.x schema, base_score also in 3.x's "[...]" form),
+// with the same numbers as the library that trained them.
 //
 // Exactness rules (tests/data/ml/README.md has the reference outputs):
 //  - XGBoost: inputs are rounded to float32; a split goes left iff
@@ -35,8 +35,9 @@
 namespace sentinel::flows {
 
 /// A model file that cannot be loaded: "<file>: <where>: <reason>", e.g.
-/// "model.txt: line 12 (Tree=3 threshold): bad number 'x1'" or
-/// "model.json: unsupported objective 'rank:pairwise'". A start-up error.
+/// "model.txt: line 80: Tree=3 threshold: bad number 'x1.5'" or
+/// "model.json: learner.objective.name: unsupported objective 'rank:pairwise'".
+/// A start-up error.
 class ModelError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;

@@ -414,6 +414,21 @@ TEST(TreeModel, XgboostBaseScoreArrayFormGivesTheSameMargins) {
   }
 }
 
+TEST(TreeModel, LightGbmCountObjectivesTransformWithExp) {
+  const std::string text = read_file(kDir + "lightgbm/regression/model.txt");
+  const TreeModel poisson = TreeModel::parse(replace_once(text, "objective=regression", "objective=poisson"), "p");
+  EXPECT_EQ(poisson.kind(), TreeModel::Kind::regression);
+  const Table input = read_csv(kDir + "lightgbm/regression/input.csv");
+  const std::vector<double> rows = model_rows(poisson, input);
+  for (size_t r = 0; r < 20; ++r) {
+    double raw = 0;
+    double out = 0;
+    poisson.predict_raw(rows.data() + r * 10, &raw);
+    poisson.transform(&raw, &out);
+    EXPECT_EQ(out, std::exp(raw));  // RegressionPoissonLoss::ConvertOutput
+  }
+}
+
 // ---- semantics on hand-built models ----------------------------------------------
 
 TreeModel::Spec one_split(TreeModel::Format format, double threshold, TreeModel::Missing missing, bool default_left) {
