@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 import { defineConfig, type Plugin } from 'vite';
 
@@ -29,11 +30,23 @@ export default defineConfig({
     target: 'es2020',
     sourcemap: false,
     chunkSizeWarningLimit: 400,
+    // Four pages sharing one token (sessionStorage) and the same chunks:
+    // the command centre, curation (curator role), incidents (analyst) and
+    // admin (feeds, triage, jobs: admin changes, others read).
+    rollupOptions: {
+      input: {
+        index: fileURLToPath(new URL('index.html', import.meta.url)),
+        curation: fileURLToPath(new URL('curation.html', import.meta.url)),
+        incidents: fileURLToPath(new URL('incidents.html', import.meta.url)),
+        admin: fileURLToPath(new URL('admin.html', import.meta.url)),
+      },
+    },
   },
   server: {
     // `npm run dev` forwards the API to a local `sentinel run`.
     proxy: {
       '/v1/alerts/stream': { target: 'ws://127.0.0.1:8080', ws: true },
+      '/v1/intel/jobs/stream': { target: 'ws://127.0.0.1:8080', ws: true },
       '/v1': 'http://127.0.0.1:8080',
     },
   },

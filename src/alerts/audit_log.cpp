@@ -90,6 +90,10 @@ std::string_view to_string(AuditDecision d) {
       return "access_denied";
     case AuditDecision::kTokenCreated:
       return "token_created";
+    case AuditDecision::kCuration:
+      return "curation";
+    case AuditDecision::kSettingsChange:
+      return "settings_change";
   }
   return "unknown";
 }
@@ -99,7 +103,8 @@ std::optional<AuditDecision> parse_audit_decision(std::string_view s) {
        {AuditDecision::kAlert, AuditDecision::kUpdate, AuditDecision::kSuppressed,
         AuditDecision::kTrendWatch, AuditDecision::kDuplicate, AuditDecision::kLate,
         AuditDecision::kDeadLetter, AuditDecision::kBiasReview, AuditDecision::kAck,
-        AuditDecision::kFeedback, AuditDecision::kAccessDenied, AuditDecision::kTokenCreated}) {
+        AuditDecision::kFeedback, AuditDecision::kAccessDenied, AuditDecision::kTokenCreated,
+        AuditDecision::kCuration, AuditDecision::kSettingsChange}) {
     if (to_string(d) == s) return d;
   }
   return std::nullopt;

@@ -67,10 +67,12 @@ enum class AuditDecision : uint8_t {
   kFeedback,      ///< an operator marked an alert a true or false positive
   kAccessDenied,  ///< a call without a valid token (401) or with the wrong role (403)
   kTokenCreated,  ///< an admin created an API token (its hash, never the token)
+  kCuration,      ///< a curator approved, rejected or corrected a curation item, or changed an incident
+  kSettingsChange,  ///< an admin changed run-time settings (the triage thresholds)
 };
 
 /// "alert", "update", "suppressed", "trend_watch", "duplicate", "late", "dead_letter", "bias_review",
-/// "ack", "feedback", "access_denied", "token_created".
+/// "ack", "feedback", "access_denied", "token_created", "curation", "settings_change".
 std::string_view to_string(AuditDecision d);
 std::optional<AuditDecision> parse_audit_decision(std::string_view s);
 

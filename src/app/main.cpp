@@ -118,6 +118,10 @@ int serve(const Config& config, LiveService::Options opts, const std::string& de
                "\n  Command centre: {}#token={}\n  (an admin token for this run only; API calls send "
                "'Authorization: Bearer {}')\n\n",
                url, token, token);
+    if (config.intel.enabled) {
+      fmt::print(stderr, "  Curation queue: {}curation.html#token={}\n  Incident map:   {}incidents.html#token={}\n\n",
+                 url, token, url, token);
+    }
   }
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
@@ -265,6 +269,10 @@ int main(int argc, char** argv) {
       opts.speed = demo_speed;
       const std::string token = TokenStore::generate();
       opts.extra_admin_tokens = {{"demo-admin", token}};
+      // Synthetic local news (scripts/make_demo_news.py) for the curation and incident pages.
+      if (const fs::path news = ex / "intel/demo_news.xml"; config.intel.enabled && fs::exists(news)) {
+        opts.demo_feed_files = {news.string()};
+      }
       fmt::print(stderr, "[demo] replaying 126,218 real Chicago incidents (2019 H1) plus synthetic CCTV, sensor and "
                          "CAD streams at {}x into the live command centre; outputs in {}\n", demo_speed, demo_out);
       return serve(config, std::move(opts), token);

@@ -259,6 +259,27 @@ KeySpec path_key(std::string path, Field<std::string> get, std::string doc, bool
   return k;
 }
 
+/// A file Sentinel writes (created when missing): resolved like path_key,
+/// but only a directory in its place is an error.
+KeySpec output_path_key(std::string path, Field<std::string> get, std::string doc) {
+  KeySpec k = make_key(std::move(path), "path (created when missing)", "", std::move(doc));
+  k.apply = [get](const YAML::Node& node, Config& c, const Context& ctx) -> Reason {
+    if (Reason r = expect_scalar(node, "a file path")) return r;
+    std::string resolved;
+    if (!node.Scalar().empty()) {
+      fs::path p(node.Scalar());
+      if (p.is_relative()) p = ctx.base_dir / p;
+      resolved = p.lexically_normal().string();
+      std::error_code ec;
+      if (fs::is_directory(resolved, ec)) return fmt::format("is a directory: {}", escaped(resolved, resolved.size()));
+    }
+    get(c) = resolved;
+    return std::nullopt;
+  };
+  k.show = [get](Config& c) { return quote(get(c)); };
+  return k;
+}
+
 KeySpec enum_key(std::string path, Field<std::string> get, std::vector<std::string> choices,
                  std::string doc) {
   const std::string listed = fmt::format("{}", fmt::join(choices, ", "));
@@ -538,6 +559,23 @@ Reason non_empty_zone(const std::string& v) {
   return std::nullopt;
 }
 
+Reason feed_url(const std::string& v) {
+  if (v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0)
+    return fmt::format("{} is not an http:// or https:// URL", shown(v));
+  return std::nullopt;
+}
+
+Reason domain_name(const std::string& v) {
+  if (v != "political_violence" && v != "crime" && v != "enforcement")
+    return fmt::format("{} is not a domain (political_violence, crime, enforcement)", shown(v));
+  return std::nullopt;
+}
+
+Reason region_name(const std::string& v) {
+  if (v.empty()) return std::string("a region name must not be empty");
+  return std::nullopt;
+}
+
 Reason source_name(const std::string& v) {
   const bool ok =
       !v.empty() && v[0] >= 'a' && v[0] <= 'z' && std::all_of(v.begin(), v.end(), [](char ch) {
@@ -607,6 +645,7 @@ std::string section_doc(std::string_view section) {
       {"detection", "The flow detection loop and its rules, math and tree engines."},
       {"ensemble", "Weighted vote of the flow engines: weights and the anomaly threshold."},
       {"kafka", "Kafka: flow telemetry in, signed anomaly, evidence and policy messages out."},
+      {"intel", "Incident curation from open sources: feeds, enrichment, extraction, triage, curation."},
       {"log", "Logging."},
   };
   for (const auto& [name, doc] : kDocs) {
@@ -953,6 +992,99 @@ const std::vector<KeySpec>& schema() {
                "Ed25519 public key file the verifying consumer checks signatures with."),
       int_key("kafka.instance_id", &member<&C::kafka, &KafkaConfig::instance_id>, 0, 4294967295,
               "The 4-byte instance id in every message nonce; 0 = derived from host name and pid."),
+
+      bool_key("intel.enabled", &member<&C::intel, &IntelConfig::enabled>,
+               "Run the feed, extraction and curation service inside `sentinel run` (API under "
+               "/v1/intel, pages curation.html and incidents.html)."),
+      enum_key("intel.store", &member<&C::intel, &IntelConfig::store>, {"sqlite", "postgres"},
+               "Where feeds, articles, extractions, incidents and jobs are kept."),
+      output_path_key("intel.database", &member<&C::intel, &IntelConfig::database>,
+               "SQLite database file; empty = intel.db in the output directory."),
+      string_key("intel.postgres_env", &member<&C::intel, &IntelConfig::postgres_env>,
+                 "With store postgres: the environment variable holding the libpq connection "
+                 "string (kept out of the file because it may carry a password)."),
+      string_list_key("intel.feeds", &member<&C::intel, &IntelConfig::feeds>, 0,
+                      "RSS/Atom feed URLs added at start when not yet stored (more through the API).",
+                      feed_url),
+      duration_key("intel.feed_schedule", &member<&C::intel, &IntelConfig::feed_schedule>, "1m", "30d",
+                   "Time between two fetches of a feed added from this file."),
+      duration_key("intel.fetch_timeout", &member<&C::intel, &IntelConfig::fetch_timeout>, "1s", "10m",
+                   "Limit of one feed download attempt."),
+      size_key("intel.fetch_max_bytes", &member<&C::intel, &IntelConfig::fetch_max_bytes>, 1ull << 10,
+               1ull << 30, "Largest feed document accepted."),
+      int_key("intel.enrich_min_chars", &member<&C::intel, &IntelConfig::enrich_min_chars>, 0,
+              1'000'000, "An article whose text is shorter gets its page fetched and the page's main "
+              "text extracted; 0 = never."),
+      duration_key("intel.page_timeout", &member<&C::intel, &IntelConfig::page_timeout>, "1s", "10m",
+                   "Limit of one article page download attempt."),
+      size_key("intel.page_max_bytes", &member<&C::intel, &IntelConfig::page_max_bytes>, 1ull << 10,
+               1ull << 30, "Largest article page accepted."),
+      path_list_key("intel.gazetteer", &member<&C::intel, &IntelConfig::gazetteer>,
+                    "Place tables of the built-in extractor (*.tsv, *.geojson; docs/EXTRACTION.md)."),
+      string_list_key("intel.home_regions", &member<&C::intel, &IntelConfig::home_regions>, 0,
+                      "Top-level gazetteer places (e.g. CHICAGO) incidents are kept for; [] = any.",
+                      region_name),
+      path_list_key("intel.organisations", &member<&C::intel, &IntelConfig::organisations>,
+                    "Perpetrator-organisation lexicons of the built-in extractor."),
+      path_key("intel.triage_rules", &member<&C::intel, &IntelConfig::triage_rules>,
+               "JSON triage rules used when the store has none saved yet; empty = the built-in "
+               "defaults (approve 0.85, reject 0.50, enforcement 0.90, crime 0.85). After that, "
+               "PUT /v1/intel/triage changes them (each change a new audited version)."),
+      int_key("intel.fetch_concurrency", &member<&C::intel, &IntelConfig::fetch_concurrency>, 1, 64,
+              "Feed fetches running at once."),
+      int_key("intel.enrich_concurrency", &member<&C::intel, &IntelConfig::enrich_concurrency>, 1, 64,
+              "Page enrichments running at once."),
+      int_key("intel.extract_concurrency", &member<&C::intel, &IntelConfig::extract_concurrency>, 1,
+              64, "Extractions running at once."),
+      duration_key("intel.fetch_retry_base", &member<&C::intel, &IntelConfig::fetch_retry_base>,
+                   "100ms", "1d", "First backoff of a feed fetch that failed transiently (doubles)."),
+      duration_key("intel.enrich_retry_base", &member<&C::intel, &IntelConfig::enrich_retry_base>,
+                   "100ms", "1d", "First backoff of a page enrichment that failed transiently."),
+      duration_key("intel.extract_retry_base", &member<&C::intel, &IntelConfig::extract_retry_base>,
+                   "100ms", "1d", "First backoff of an extraction that failed transiently (triples)."),
+      int_key("intel.max_attempts", &member<&C::intel, &IntelConfig::max_attempts>, 1, 100,
+              "Attempts of a job failing transiently before it is dead (permanent failures: one)."),
+      duration_key("intel.stale_check", &member<&C::intel, &IntelConfig::stale_check>, "100ms", "1h",
+                   "How often jobs whose worker lease expired (a crash) are put back on their queue."),
+      enum_key("intel.extraction", &member<&C::intel, &IntelConfig::extraction>, {"builtin", "llm", "two_stage"},
+               "Who extracts incidents: the offline built-in extractor; an LLM (then the fallback "
+               "LLM, then the built-in extractor, moving on only on transient errors); or two LLM "
+               "stages (an intermediate representation, then domain schemas and a selector). "
+               "docs/LLM.md."),
+      enum_key("intel.llm_kind", &member<&C::intel, &IntelConfig::llm_kind>, {"anthropic", "openai"},
+               "The LLM API: Anthropic Messages, or OpenAI-compatible chat completions (Ollama, vLLM)."),
+      string_key("intel.llm_base_url", &member<&C::intel, &IntelConfig::llm_base_url>,
+                 "Scheme, host and port before /v1/...; empty = https://api.anthropic.com or a local "
+                 "Ollama (http://127.0.0.1:11434)."),
+      string_key("intel.llm_model", &member<&C::intel, &IntelConfig::llm_model>,
+                 "Model name; required unless intel.extraction is builtin."),
+      string_key("intel.llm_api_key_env", &member<&C::intel, &IntelConfig::llm_api_key_env>,
+                 "Environment variable holding the API key (the key never goes in this file); "
+                 "empty = send none (a local Ollama). Required for anthropic."),
+      string_key("intel.llm_fallback_kind", &member<&C::intel, &IntelConfig::llm_fallback_kind>,
+                 "A second LLM (anthropic or openai) tried when the first fails transiently; empty = none.",
+                 [](const std::string& v) -> Reason {
+                   if (!v.empty() && v != "anthropic" && v != "openai")
+                     return fmt::format("expected \"\", anthropic or openai, got {}", shown(v));
+                   return std::nullopt;
+                 }),
+      string_key("intel.llm_fallback_base_url", &member<&C::intel, &IntelConfig::llm_fallback_base_url>,
+                 "The second LLM's base URL (as intel.llm_base_url)."),
+      string_key("intel.llm_fallback_model", &member<&C::intel, &IntelConfig::llm_fallback_model>,
+                 "The second LLM's model."),
+      string_key("intel.llm_fallback_api_key_env", &member<&C::intel, &IntelConfig::llm_fallback_api_key_env>,
+                 "The second LLM's API key variable."),
+      duration_key("intel.llm_timeout", &member<&C::intel, &IntelConfig::llm_timeout>, "1s", "10m",
+                   "Limit of one LLM call."),
+      int_key("intel.llm_breaker_failures", &member<&C::intel, &IntelConfig::llm_breaker_failures>, 1, 1000,
+              "Consecutive transient failures that open an LLM's circuit breaker."),
+      duration_key("intel.llm_breaker_cool_down", &member<&C::intel, &IntelConfig::llm_breaker_cool_down>,
+                   "1s", "1h", "How long an open breaker waits before letting one probe call through."),
+      enum_key("intel.stage2", &member<&C::intel, &IntelConfig::stage2>, {"primary", "fallback"},
+               "two_stage: which LLM answers stage 2 first (the other is its fallback); stage 1 "
+               "always starts with the primary."),
+      string_list_key("intel.two_stage_domains", &member<&C::intel, &IntelConfig::two_stage_domains>, 1,
+                      "two_stage: the stage-2 domain schemas, highest priority first.", domain_name),
 
       enum_key("log.level", &member<&C::log, &LogConfig::level>,
                {"trace", "debug", "info", "warn", "error"}, "Lowest level written to the log."),

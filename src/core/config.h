@@ -250,6 +250,48 @@ struct KafkaConfig {
   uint32_t instance_id = 0;                      ///< nonce instance id (0 = derived from host and pid)
 };
 
+/// Incident curation from open sources (DESIGN.md section 7): feeds, page
+/// enrichment, extraction, article dedup, triage and the curation queue.
+struct IntelConfig {
+  bool enabled = false;                   ///< run the feed and curation service inside `sentinel run`
+  std::string store = "sqlite";           ///< sqlite, postgres
+  std::string database = "";              ///< SQLite file ("" = OUT_DIR/intel.db)
+  std::string postgres_env = "SENTINEL_PG_CONNINFO";  ///< env var holding the libpq conninfo
+  std::vector<std::string> feeds;         ///< feed URLs added at start when missing
+  Millis feed_schedule = Millis(3'600'000);
+  Millis fetch_timeout = Millis(30'000);
+  uint64_t fetch_max_bytes = 10u << 20;
+  uint32_t enrich_min_chars = 500;        ///< shorter article texts get the page's main text
+  Millis page_timeout = Millis(20'000);
+  uint64_t page_max_bytes = 5u << 20;
+  std::vector<std::string> gazetteer;     ///< place tables of the built-in extractor
+  std::vector<std::string> home_regions;  ///< top-level places incidents are kept for ([] = any)
+  std::vector<std::string> organisations; ///< perpetrator-organisation lexicons
+  std::string triage_rules = "";          ///< JSON triage rules at first start ("" = built-in defaults)
+  uint32_t fetch_concurrency = 4;
+  uint32_t enrich_concurrency = 4;
+  uint32_t extract_concurrency = 2;
+  Millis fetch_retry_base = Millis(60'000);
+  Millis enrich_retry_base = Millis(30'000);
+  Millis extract_retry_base = Millis(10'000);
+  uint32_t max_attempts = 5;              ///< transient failures of one job before it is dead
+  Millis stale_check = Millis(30'000);    ///< how often expired job leases are recovered
+  std::string extraction = "builtin";     ///< builtin, llm, two_stage
+  std::string llm_kind = "anthropic";     ///< anthropic, openai (OpenAI-compatible: Ollama, vLLM)
+  std::string llm_base_url = "";          ///< "" = the kind's default
+  std::string llm_model = "";
+  std::string llm_api_key_env = "";       ///< env var holding the key ("" = none)
+  std::string llm_fallback_kind = "";     ///< "", anthropic, openai: a second provider
+  std::string llm_fallback_base_url = "";
+  std::string llm_fallback_model = "";
+  std::string llm_fallback_api_key_env = "";
+  Millis llm_timeout = Millis(60'000);
+  uint32_t llm_breaker_failures = 5;
+  Millis llm_breaker_cool_down = Millis(60'000);
+  std::string stage2 = "primary";         ///< two_stage: which provider answers stage 2 first
+  std::vector<std::string> two_stage_domains{"political_violence", "crime", "enforcement"};
+};
+
 struct LogConfig {
   std::string level = "info";  ///< trace, debug, info, warn, error
 };
@@ -279,6 +321,7 @@ struct Config {
   DetectionConfig detection;
   EnsembleConfig ensemble;
   KafkaConfig kafka;
+  IntelConfig intel;
   LogConfig log;
 
   /// Directory of the config file, against which relative paths resolve.

@@ -195,7 +195,8 @@ constexpr std::string_view kPhysNouns[] = {
     "electricity", "energy towers", "transmission towers", "telephone booth", "radio", "television station",
     "agency", "consulate", "mission", "club", "center", "plaza", "monument", "temple", "mormon temple",
     "chapel", "seminary", "convent", "library", "theater", "cinema", "stadium", "airport", "port", "railroad",
-    "railway", "road", "roads", "posts", "post", "outpost", "barracks", "installations"};
+    "railway", "road", "roads", "posts", "post", "outpost", "outposts", "barracks", "installations", "convoy",
+    "convoys", "garrison", "garrisons"};
 constexpr std::string_view kClashWords[] = {
     "clash", "clashes", "clashed", "combat", "combats", "fighting", "skirmish", "skirmishes", "confrontation",
     "confrontations", "engagement", "battle", "battles", "offensive", "counteroffensive", "armed clash",
@@ -255,6 +256,30 @@ bool is_stop(std::string_view w) {
       "do", "does", "be", "being", "so", "very", "only", "even", "just", "still", "already", "now"};
   return kStop.count(w) > 0;
 }
+
+// Words that make the act word after them a noun ("THE MURDER", "X'S
+// MURDER" -> "x s murder").
+bool is_determiner(std::string_view w) {
+  return w == "the" || w == "a" || w == "an" || w == "s" || w == "this" || w == "his" || w == "her" ||
+         w == "their" || w == "its";
+}
+
+// Rivers, volcanoes and the like: landmarks a report locates fighting or
+// an act near, not the place MUC keys name (the town or department).
+bool is_natural_feature(std::string_view kind) {
+  static const std::unordered_set<std::string_view> kKinds = {"RIVER", "VOLCANO", "MOUNTAIN", "MOUNTAINS", "HILL",
+                                                              "HILLS", "VALLEY",  "LAKE",     "GULF",      "CANYON"};
+  return kKinds.count(kind) > 0;
+}
+
+// Things only armed forces have (a "CONVOY" or "BARRACKS" attacked is a
+// military target whatever words surround it).
+bool is_military_thing(std::string_view w) {
+  return w == "barracks" || w == "garrison" || w == "outpost" || w == "convoy" || w == "garrisons" ||
+         w == "outposts" || w == "convoys";
+}
+
+bool is_passive_aux(std::string_view w) { return w == "been" || w == "was" || w == "were" || w == "being"; }
 
 // Hum nouns that are too generic to report as a target on their own.
 bool is_weak_hum(std::string_view w) {
@@ -586,9 +611,11 @@ class Run {
   void build_sentences();
   void find_context_country();
   int32_t choose_candidate(const PlaceMention& m) const;
+  bool foreign_unsupported(const PlaceEntry& pe, uint32_t tok_begin, uint32_t tok_end) const;
   bool place_for_sentences(uint32_t first, uint32_t last, Candidate& c);
   void fill_place(Candidate& c, int32_t entry, const PlaceMention* m);
   bool date_for_sentence(uint32_t s, uint32_t trigger, IncidentType type, OccurredTime& out) const;
+  bool reports_statement(const DateMention& d) const;
   void fill_default_date(OccurredTime& t) const;
   void finish_time(OccurredTime& t) const;
   std::vector<Event> sentence_events(uint32_t s) const;
@@ -624,6 +651,19 @@ void Run::district_from_mentions(Candidate& c) const {
 // same or one contains the other, or one is only a country or region of the
 // other's country (the gazetteer rarely knows which department a village
 // is in).
+// Whether two candidates name a common target or victim of two words or
+// more ("MAYOR OF ACHI", "CARLOS HUMBERTO FIGUEROA"): one-word descriptions
+// ("PEASANTS", "VEHICLE") are too common to identify an incident.
+bool shares_specific_target(const Candidate& a, const Candidate& b) {
+  for (const auto& t1 : a.inc.targets) {
+    if (t1.text.find(' ') == std::string::npos) continue;
+    for (const auto& t2 : b.inc.targets) {
+      if (t1.text == t2.text) return true;
+    }
+  }
+  return false;
+}
+
 bool Run::places_compatible(const Candidate& a, const Candidate& b) const {
   if (!a.place_explicit || !b.place_explicit || a.place_entry == b.place_entry) return true;
   if (a.place_entry < 0 || b.place_entry < 0) return a.inc.place.country == b.inc.place.country;
@@ -833,6 +873,26 @@ void Run::fill_place(Candidate& c, int32_t entry, const PlaceMention* m) {
 
 // Chooses the most specific home-region place named in sentences
 // [first, last]; returns whether one was found.
+// A place below country level outside the article's context country is
+// taken only when its country is named in the same sentences ("MENDOZA,
+// ARGENTINA"): a bare foreign name is more often a homonym ("SANTA MARIA",
+// in Honduras for the gazetteer, in a Peruvian report).
+bool Run::foreign_unsupported(const PlaceEntry& pe, uint32_t tok_begin, uint32_t tok_end) const {
+  if (context_country_.empty() || pe.country == context_country_ || pe.precision == PlacePrecision::kCountry ||
+      pe.demonym) {
+    return false;
+  }
+  for (const auto& m : s_.places) {
+    if (m.begin < tok_begin) continue;
+    if (m.end > tok_end) break;
+    for (uint32_t id : m.candidates) {
+      const PlaceEntry& o = g_.entry(id);
+      if (o.country == pe.country && (o.precision == PlacePrecision::kCountry || o.demonym)) return false;
+    }
+  }
+  return true;
+}
+
 bool Run::place_for_sentences(uint32_t first, uint32_t last, Candidate& c) {
   const PlaceMention* best_m = nullptr;
   int32_t best_e = -1;
@@ -845,7 +905,11 @@ bool Run::place_for_sentences(uint32_t first, uint32_t last, Candidate& c) {
     if (e < 0) continue;
     const PlaceEntry& pe = g_.entry(static_cast<uint32_t>(e));
     if (!in_home(pe.country)) continue;
+    if (foreign_unsupported(pe, tok_begin, tok_end)) continue;
     int rank = static_cast<int>(pe.precision) * 2 + (pe.demonym ? -1 : 0);
+    // A landmark ranks under a city: "near the Lempa River" places an act
+    // in the department or town the report also names.
+    if (is_natural_feature(pe.kind_label)) rank = static_cast<int>(PlacePrecision::kRegion) * 2 - 1;
     if (rank > best_rank) {  // earlier mention wins ties
       best_rank = rank;
       best_m = &m;
@@ -857,14 +921,40 @@ bool Run::place_for_sentences(uint32_t first, uint32_t last, Candidate& c) {
   return true;
 }
 
+// Verbs of saying: a day expression right beside one ("TODAY STATED",
+// "REPORTED YESTERDAY", "ANNOUNCED HERE TODAY") dates the report, not the act.
+bool is_report_verb(std::string_view w) {
+  static const std::unordered_set<std::string_view> kVerbs = {
+      "said",     "says",      "stated",    "reported",  "announced", "declared", "denounced", "confirmed",
+      "disclosed", "revealed", "indicated", "told",      "added",     "noted",    "explained", "asserted",
+      "charged",  "condemned", "stressed",  "acknowledged", "admitted", "warned",  "affirmed",  "emphasized",
+      "report",   "reports",   "announces", "states",    "denounces", "issued",   "released"};
+  return kVerbs.count(w) > 0;
+}
+
+// A day expression with a verb of saying right before it ("REPORTED TODAY",
+// "SAID HERE TODAY") or right after it ("TODAY STATED"), or dating when
+// victims were found ("WAS FOUND DEAD TODAY": the act was on or before).
+bool Run::reports_statement(const DateMention& d) const {
+  const size_t n = s_.tok.tokens.size();
+  auto w = [&](size_t i) { return s_.tok.norm_token(i); };
+  auto verb = [&](std::string_view v) { return is_report_verb(v) || v == "found" || v == "discovered"; };
+  if (d.end < n && is_report_verb(w(d.end))) return true;
+  if (d.begin >= 1 && verb(w(d.begin - 1))) return true;
+  if (d.begin >= 2 && verb(w(d.begin - 2))) return true;
+  return false;
+}
+
 // The date of an event in sentence s: the nearest day mention of the
 // sentence that no other event word is nearer to (in "was kidnapped where X
-// was assassinated last year", "last year" belongs to "assassinated").
+// was assassinated last year", "last year" belongs to "assassinated"), and
+// that does not date a statement instead (is_report_verb).
 bool Run::date_for_sentence(uint32_t s, uint32_t trigger, IncidentType type, OccurredTime& out) const {
   const Sentence& sen = s_.sentences[s];
   auto ev = type_evidence();
   const DateMention* best = nullptr;
   int best_score = -1000000;
+  const bool nominal = trigger > sen.begin && trigger < sen.end && is_determiner(s_.tok.norm_token(trigger - 1));
   for (const auto& d : s_.dates) {
     if (!d.has_day || d.begin < sen.begin || d.begin >= sen.end) continue;
     int dist = std::abs(static_cast<int>(d.begin) - static_cast<int>(trigger));
@@ -879,6 +969,12 @@ bool Run::date_for_sentence(uint32_t s, uint32_t trigger, IncidentType type, Occ
       }
     }
     if (!owned) continue;
+    if ((d.basis == DateBasis::kRelative || d.basis == DateBasis::kWeekday) && reports_statement(d)) continue;
+    // A nominal act ("to protest the murder of X", "following X's murder")
+    // is dated after it ("the murder of X on 5 May") or by a possessive
+    // right before it ("yesterday's attack"); a date earlier in the
+    // sentence belongs to its main verb ("resigned today to protest ...").
+    if (nominal && d.end + 1 < trigger) continue;
     int score = -dist - (d.basis == DateBasis::kVague ? 50 : 0);
     if (score > best_score) {
       best_score = score;
@@ -954,7 +1050,17 @@ std::vector<Event> Run::sentence_events(uint32_t s) const {
                                    kBurglary, kTheft,     kForcedWorkStoppage, kSexualAssault, kVandalism};
   // Bombs dropped from aircraft make an attack, not a bombing (MUC
   // template-doc part 2, slot 4).
-  if (trig(kBombing) && sentence_has(s, kAerial)) {
+  // An aircraft that was itself blown up ("A PLANE HAS BEEN DYNAMITED") is
+  // the target: passive voice with the aircraft before the trigger.
+  auto aerial_agent = [&] {
+    const uint32_t t = best[static_cast<size_t>(kBombing)].token;
+    const bool passive = t > sen.begin && is_passive_aux(s_.tok.norm_token(t - 1));
+    for (const auto& h : hits_in(kAerial, sen.begin, sen.end)) {
+      if (!(passive && h.begin < t)) return true;
+    }
+    return false;
+  };
+  if (trig(kBombing) && sentence_has(s, kAerial) && aerial_agent()) {
     Best& a = best[static_cast<size_t>(kAttack)];
     const Best& b = best[static_cast<size_t>(kBombing)];
     a.weight = std::max(a.weight, b.weight);
@@ -1139,7 +1245,27 @@ void Run::assign_actors(const Event& e, Candidate& c) const {
       ++patients_perp;
     }
   }
+  // A thing of the armed forces ("MILITARY INSTALLATIONS", "AIR FORCE
+  // HELICOPTER", "BARRACKS"): under the political-violence rules a
+  // military target, like soldiers, not a physical target of terrorism.
+  auto military_thing = [&](const PhraseMatcher::Hit& h) {
+    if (!opt_.political_violence_rules) return false;
+    if (is_military_thing(w(h.end - 1))) return true;
+    for (uint32_t k = h.begin; k > sen.begin && k + 3 > h.begin; --k) {
+      if (is_stop(w(k - 1))) break;
+      if (kind_at(k - 1, bit(kStateWord))) return true;
+    }
+    return false;
+  };
+  auto modifies_thing = [&](const PhraseMatcher::Hit& h) {
+    for (uint32_t k = h.end; k < sen.end && k < h.end + 3; ++k) {
+      if (is_stop(w(k))) return false;
+      if (kind_at(k, bit(kPhysNoun))) return true;
+    }
+    return false;
+  };
   for (const auto& h : hits_in(kStateWord, sen.begin, sen.end)) {
+    if (opt_.political_violence_rules && modifies_thing(h)) continue;  // counted with the thing
     std::string text = noun_phrase(h.begin, h.end);
     // Outside political violence: a body ("police department", "FBI") is an
     // agency, its members ("officers", "detectives") are officers.
@@ -1185,6 +1311,10 @@ void Run::assign_actors(const Event& e, Candidate& c) const {
   for (const auto& h : hits_in(kPhysNoun, sen.begin, sen.end)) {
     if (is_agent(h.begin) && !passive) continue;
     add_target(noun_phrase(h.begin, h.end), TargetKind::kPhysical);
+    if (military_thing(h)) {
+      ++patients_state;
+      continue;
+    }
     ++phys;
     c.has_victim = true;
   }
@@ -1351,6 +1481,12 @@ Extraction Run::go(const ArticleText& a) {
   s_.places.erase(std::remove_if(s_.places.begin(), s_.places.end(),
                                  [&](const PlaceMention& m) {
                                    if (m.end == m.begin + 1 && is_ambiguous_place_word(w(m.begin))) return true;
+                                   // "the capital of Antioquia": a description
+                                   // alias (places-extra.tsv) of another place.
+                                   if ((w(m.begin) == "the" || w(m.begin) == "this") && m.end < s_.tok.tokens.size() &&
+                                       w(m.end) == "of") {
+                                     return true;
+                                   }
                                    if (kind_at(m.begin, bit(kOrg)) && kind_at(m.end - 1, bit(kOrg))) return true;
                                    if (m.end < s_.tok.tokens.size() && is_name_suffix(w(m.end))) {
                                      for (uint32_t id : m.candidates) {
@@ -1436,8 +1572,11 @@ Extraction Run::go(const ArticleText& a) {
                             !(c.inc.occurred.first_day <= m.inc.occurred.last_day &&
                               m.inc.occurred.first_day <= c.inc.occurred.last_day);
       // MUC's rule for separate instances: a different place or date
-      // (template-doc part 1, section 5); otherwise one incident.
-      if (same_type && !dates_conflict && place_ok) {
+      // (template-doc part 1, section 5); otherwise one incident. The same
+      // specific target told of twice is one incident whose second date
+      // belongs to something else ("killed ... 8 days after taking office
+      // on 1 June", "confirmed today that ... escaped a dynamite attack").
+      if (same_type && place_ok && (!dates_conflict || shares_specific_target(m, c))) {
         into = &m;
         break;
       }

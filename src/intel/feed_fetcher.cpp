@@ -1,6 +1,5 @@
 #include "intel/feed_fetcher.h"
 
-#include <curl/curl.h>
 
 #include <algorithm>
 #include <cmath>
@@ -11,59 +10,13 @@
 #include <thread>
 
 #include "intel/feed_dates.h"
+#include "intel/curl_transfer.h"
 #include "intel/feed_text.h"
 
 namespace sentinel::intel {
 
 namespace {
 
-void init_curl_once() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-struct CurlDeleter {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
-struct SlistDeleter {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
-
-struct Transfer {
-  std::string body;
-  FeedHeaders headers;
-  size_t max_bytes = 0;
-  bool too_large = false;
-};
-
-size_t on_body(char* data, size_t size, size_t count, void* user) {
-  auto* t = static_cast<Transfer*>(user);
-  size_t n = size * count;
-  if (t->body.size() + n > t->max_bytes) {
-    t->too_large = true;
-    return 0;  // aborts the transfer with CURLE_WRITE_ERROR
-  }
-  t->body.append(data, n);
-  return n;
-}
-
-size_t on_header(char* data, size_t size, size_t count, void* user) {
-  auto* t = static_cast<Transfer*>(user);
-  size_t n = size * count;
-  std::string_view line(data, n);
-  // Each response (redirects, 100 Continue) starts with a status line: keep
-  // only the last response's headers.
-  if (feedtext::starts_with(line, "HTTP/")) {
-    t->headers.clear();
-    return n;
-  }
-  size_t colon = line.find(':');
-  if (colon == std::string_view::npos) return n;
-  std::string name = feedtext::lower(feedtext::strip(line.substr(0, colon)));
-  std::string value(feedtext::strip(line.substr(colon + 1)));
-  if (!name.empty()) t->headers.emplace_back(std::move(name), std::move(value));
-  return n;
-}
 
 bool transient_curl_error(CURLcode code) {
   switch (code) {
@@ -108,19 +61,19 @@ std::optional<std::chrono::milliseconds> retry_after(const FeedHeaders& headers)
 FeedFetcher::FeedFetcher(FetchOptions options, Sleeper sleeper)
     : options_(std::move(options)), sleeper_(std::move(sleeper)) {
   if (!sleeper_) sleeper_ = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
-  init_curl_once();
+  curl::init_once();
 }
 
 FetchResult FeedFetcher::attempt(const std::string& url, const FeedValidators& validators) const {
   FetchResult result;
   result.validators = validators;
-  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
+  curl::Easy curl(curl_easy_init());
   if (!curl) {
     result.error = "cannot create an HTTP client handle";
     result.retryable = true;
     return result;
   }
-  Transfer transfer;
+  curl::Transfer transfer;
   transfer.max_bytes = options_.max_bytes;
   curl_slist* raw_headers = nullptr;
   raw_headers = curl_slist_append(raw_headers, ("Accept: " + options_.accept).c_str());
@@ -130,7 +83,7 @@ FetchResult FeedFetcher::attempt(const std::string& url, const FeedValidators& v
     raw_headers =
         curl_slist_append(raw_headers, ("If-Modified-Since: " + validators.last_modified).c_str());
   }
-  std::unique_ptr<curl_slist, SlistDeleter> headers(raw_headers);
+  curl::Slist headers(raw_headers);
 
   CURL* c = curl.get();
   char error_buffer[CURL_ERROR_SIZE] = {0};
@@ -147,9 +100,9 @@ FetchResult FeedFetcher::attempt(const std::string& url, const FeedValidators& v
   curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");  // every encoding libcurl can decode
   curl_easy_setopt(c, CURLOPT_USERAGENT, options_.user_agent.c_str());
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, curl::on_body);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &transfer);
-  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, curl::on_header);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &transfer);
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error_buffer);
 

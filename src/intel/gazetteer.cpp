@@ -656,6 +656,16 @@ struct Gazetteer::Impl {
       e.kind_label = trim(cols[1]);
       if (e.name.empty()) fail(file, line_no, "empty name");
       std::string parent = trim(cols[2]);
+      if (e.kind_label == "alias") {
+        // Another name for the place the parent column names ("THE CAPITAL"
+        // for "EL SALVADOR: SAN SALVADOR (CITY)"); ambiguous aliases resolve
+        // like ambiguous names, by context country.
+        if (parent.empty()) fail(file, line_no, "an alias needs its place in the parent column");
+        const uint32_t target = intern_chain(parent, file, line_no);
+        if (target == PlaceEntry::kNoParent) fail(file, line_no, "an alias needs its place in the parent column");
+        add_name(e.name, target);
+        continue;
+      }
       if (e.kind_label == "demonym") {
         if (parent.empty()) fail(file, line_no, "a demonym needs its country in the parent column");
         e.demonym = true;

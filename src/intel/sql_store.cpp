@@ -104,11 +104,11 @@ std::string_view feed_status_name(FeedStatus s) {
 std::optional<FeedStatus> parse_feed_status(std::string_view s) {
   return parse_name<FeedStatus>(s, kFeedStatusNames);
 }
-std::string_view triage_outcome_name(TriageOutcome d) {
+std::string_view triage_outcome_name(RecordedTriage d) {
   return kTriageNames[static_cast<size_t>(d)];
 }
-std::optional<TriageOutcome> parse_triage_outcome(std::string_view s) {
-  return parse_name<TriageOutcome>(s, kTriageNames);
+std::optional<RecordedTriage> parse_triage_outcome(std::string_view s) {
+  return parse_name<RecordedTriage>(s, kTriageNames);
 }
 std::string_view curation_state_name(CurationState s) {
   return kCurationStateNames[static_cast<size_t>(s)];
@@ -511,7 +511,7 @@ StoredExtraction extraction_from(const Row& r) {
   e.stage = as_text(r[3]);
   e.result_json = as_text(r[4]);
   e.confidence = as_double(r[5]);
-  e.triage = parse_triage_outcome(as_text(r[6])).value_or(TriageOutcome::kPending);
+  e.triage = parse_triage_outcome(as_text(r[6])).value_or(RecordedTriage::kPending);
   e.triage_reasons = reasons_from(as_text(r[7]));
   e.created = wall(r[8]);
   return e;
@@ -952,7 +952,7 @@ class SqlStore final : public IncidentStore {
     });
   }
 
-  Status set_triage(ExtractionId id, TriageOutcome decision,
+  Status set_triage(ExtractionId id, RecordedTriage decision,
                     const std::vector<std::string>& reasons) override {
     return txn(true, [&]() -> Status {
       STORE_TRY(rows, run("UPDATE extractions SET triage = $2, triage_reasons = $3 WHERE id = $1",

@@ -188,10 +188,10 @@ struct ArticleQuery {
 // ---- Extractions ---------------------------------------------------------
 
 /// The triage decision recorded with an extraction.
-enum class TriageOutcome : uint8_t { kPending, kApprove, kReview, kReject };
+enum class RecordedTriage : uint8_t { kPending, kApprove, kReview, kReject };
 /// "pending", "approve", "review", "reject".
-std::string_view triage_outcome_name(TriageOutcome d);
-std::optional<TriageOutcome> parse_triage_outcome(std::string_view s);
+std::string_view triage_outcome_name(RecordedTriage d);
+std::optional<RecordedTriage> parse_triage_outcome(std::string_view s);
 
 struct NewExtraction {
   ArticleId article;
@@ -199,7 +199,7 @@ struct NewExtraction {
   std::string stage;        ///< "single", "stage1" (intermediate representation), "stage2"
   std::string result_json;  ///< the provider's result; must be valid JSON
   double confidence = 0;
-  TriageOutcome triage = TriageOutcome::kPending;
+  RecordedTriage triage = RecordedTriage::kPending;
   std::vector<std::string> triage_reasons;
   WallTime created{};
 };
@@ -211,7 +211,7 @@ struct StoredExtraction {
   std::string stage;
   std::string result_json;
   double confidence = 0;
-  TriageOutcome triage = TriageOutcome::kPending;
+  RecordedTriage triage = RecordedTriage::kPending;
   std::vector<std::string> triage_reasons;
   WallTime created{};
 };
@@ -564,7 +564,7 @@ class IncidentStore {
   virtual Result<std::optional<StoredExtraction>> get_extraction(ExtractionId id) = 0;
   /// Oldest first.
   virtual Result<std::vector<StoredExtraction>> extractions_for_article(ArticleId article) = 0;
-  virtual Status set_triage(ExtractionId id, TriageOutcome decision,
+  virtual Status set_triage(ExtractionId id, RecordedTriage decision,
                             const std::vector<std::string>& reasons) = 0;
 
   // Curation queue.

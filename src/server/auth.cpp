@@ -57,6 +57,8 @@ bool role_allows(Role role, Permission permission) {
       return role == Role::kIngest || role == Role::kAdmin;
     case Permission::kAdmin:
       return role == Role::kAdmin;
+    case Permission::kCurate:
+      return role == Role::kCurator || role == Role::kAdmin;
   }
   return false;
 }

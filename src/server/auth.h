@@ -39,7 +39,8 @@ std::string_view role_name(Role r);
 std::optional<Role> parse_role(std::string_view s);
 
 /// What a route needs.
-enum class Permission : uint8_t { kRead, kOperate, kIngest, kAdmin };
+/// kCurate: decide curation items and change incidents (curator, admin).
+enum class Permission : uint8_t { kRead, kOperate, kIngest, kAdmin, kCurate };
 bool role_allows(Role role, Permission permission);
 
 struct Principal {

@@ -1,6 +1,9 @@
 #include "server/live_service.h"
 
 #include "flows/flow_service.h"
+#include "intel/intel_service.h"
+#include "server/intel_routes.h"
+#include "server/intel_runtime.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -12,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 #include "alerts/alert_store.h"
@@ -68,6 +72,7 @@ struct LiveService::Impl {
   std::unique_ptr<Pipeline> pipeline;
   std::unique_ptr<net::HttpServer> server;
   std::unique_ptr<flows::FlowService> flows;  ///< the flow detection service, when telemetry is configured
+  std::optional<IntelRuntime> intel;          ///< incident curation, when intel.enabled
   std::mutex ingest_mutex;  // serialises everything that feeds the pipeline
   std::thread ticker, feeder;
   std::mutex tick_mutex;
@@ -191,10 +196,11 @@ struct LiveService::Impl {
     }
   }
 
-  /// One anomaly of the flow detection service as a `network` event, through
-  /// the same ingest as POST /v1/events; waits while the shards are full, so
-  /// an anomaly is never dropped for want of room.
-  void ingest_network_event(std::string_view event) {
+  /// One event of an in-process service (a flow anomaly as a `network`
+  /// event, an approved incident as a `platform` event), through the same
+  /// ingest as POST /v1/events; waits while the shards are full, so such an
+  /// event is never dropped for want of room.
+  void ingest_service_event(std::string_view event) {
     auto text = std::make_shared<std::string>(event);
     text->push_back('\n');
     const size_t length = text->size();
@@ -321,8 +327,12 @@ LiveService::LiveService(const Config& config, Options options) : impl_(std::mak
   // the alert pipeline as `network` events (gated as ml_anomaly).
   if (!config.telemetry.watch_dir.empty() || !config.kafka.brokers.empty()) {
     flows::FlowServiceCallbacks cb;
-    cb.on_network_event = [raw = &p](std::string_view event) { raw->ingest_network_event(event); };
+    cb.on_network_event = [raw = &p](std::string_view event) { raw->ingest_service_event(event); };
     p.flows = std::make_unique<flows::FlowService>(config, std::move(cb));
+  }
+  if (config.intel.enabled) {
+    p.intel = make_intel_runtime(config, p.options.out_dir,
+                                 [raw = &p](std::string_view event) { raw->ingest_service_event(event); });
   }
   if (config.queue.backend == "redis") {
     p.redis = std::make_unique<RedisAlertQueue>(config.queue, *p.store, pid);
@@ -429,6 +439,7 @@ LiveService::LiveService(const Config& config, Options options) : impl_(std::mak
     counter("sentinel_ws_closed_slow", "WebSocket clients cut off as slow consumers (close 1008).", hs.ws_closed_slow);
     counter("sentinel_ws_messages_out", "WebSocket messages written to clients.", hs.ws_messages_out);
     if (self->flows) r.body += self->flows->prometheus_text();
+    if (self->intel) r.body += self->intel->service->metrics_text();
     if (self->redis) {
       const auto rs = self->redis->status();
       r.body += fmt::format(
@@ -452,6 +463,27 @@ LiveService::LiveService(const Config& config, Options options) : impl_(std::mak
     return json_response(200, std::move(body));
   }));
   register_api_routes(s, p.ctx);
+  if (p.intel) register_intel_routes(s, p.ctx, *p.intel->service, *p.intel->stream);
+  for (const std::string& file : p.options.demo_feed_files) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw std::runtime_error("demo feed " + file + ": cannot read");
+    std::ostringstream text;
+    text << in.rdbuf();
+    auto body = std::make_shared<const std::string>(text.str());
+    const std::string etag = fmt::format("\"{:016x}\"", std::hash<std::string>{}(*body));
+    // Public like any news site's feed; conditional GET answered like one.
+    s.route("GET", "/demo/feeds/" + std::filesystem::path(file).filename().string(), [body, etag](net::HttpRequest& req) {
+      net::HttpResponse r;
+      r.headers.emplace_back("ETag", etag);
+      if (req.header("if-none-match") == etag) {
+        r.status = 304;
+        return r;
+      }
+      r.content_type = "application/rss+xml; charset=utf-8";
+      r.body = *body;
+      return r;
+    });
+  }
   s.websocket("/v1/alerts/stream", [self](net::HttpRequest& req) -> std::variant<net::WebSocketSession, net::HttpResponse> {
     auto auth = authenticate(self->ctx, req, Permission::kRead);
     if (auto* r = std::get_if<net::HttpResponse>(&auth)) return std::move(*r);
@@ -490,10 +522,20 @@ void LiveService::start() {
   p.pipeline->start();
   if (p.redis) p.redis->start();
   p.stream->start();
+  // Before the server: the routes need the triage settings and dedup index loaded.
+  if (p.intel) p.intel->start();
   p.server->start();
   p.ticker = std::thread([this] { impl_->tick_loop(); });
   if (!p.options.replay_inputs.empty()) p.feeder = std::thread([this] { impl_->feed_loop(); });
   if (p.flows) p.flows->start();
+  if (p.intel) {
+    for (const std::string& file : p.options.demo_feed_files) {
+      const std::string url = fmt::format("http://127.0.0.1:{}/demo/feeds/{}", p.server->port(),
+                                          std::filesystem::path(file).filename().string());
+      auto added = p.intel->service->add_feed({url, "Demo news (synthetic)", Millis(3'600'000)});
+      if (!added.ok()) spdlog::warn("demo feed {}: {}", url, added.error().to_string());
+    }
+  }
   p.started = true;
 }
 
@@ -508,6 +550,7 @@ void LiveService::stop() {
   }
   p.tick_cv.notify_all();
   if (p.feeder.joinable()) p.feeder.join();
+  if (p.intel) p.intel->stop();
   if (p.flows) p.flows->stop();
   p.server->stop();
   p.stream->stop();

@@ -41,6 +41,10 @@ class LiveService {
     double speed = 3600;
     /// Tokens registered in memory only, besides server.tokens (the demo's).
     std::vector<std::pair<std::string, std::string>> extra_admin_tokens;  ///< (name, token)
+    /// Feed files (RSS/Atom) this server publishes at /demo/feeds/<file name>
+    /// and, with intel enabled, subscribes to once it listens: the demo's
+    /// news arrives through the real fetch, parse and extraction path.
+    std::vector<std::string> demo_feed_files;
   };
   LiveService(const Config& config, Options options);
   ~LiveService();

@@ -44,7 +44,8 @@ install_modules "$e2e"
 "$bin" keys generate --out "$work/keys" > /dev/null
 admin_token=$("$bin" tokens add --file "$work/tokens.jsonl" --name e2e-admin --role admin)
 analyst_token=$("$bin" tokens add --file "$work/tokens.jsonl" --name e2e-analyst --role analyst)
-[ -n "$admin_token" ] && [ -n "$analyst_token" ] || fail "sentinel tokens add printed no token"
+curator_token=$("$bin" tokens add --file "$work/tokens.jsonl" --name e2e-curator --role curator)
+[ -n "$admin_token" ] && [ -n "$analyst_token" ] && [ -n "$curator_token" ] || fail "sentinel tokens add printed no token"
 
 sed "s|\.\./\.\./|$src/|g" "$e2e/config.yaml" > "$work/config.yaml"
 cat >> "$work/config.yaml" << EOF
@@ -55,6 +56,14 @@ server:
 audit:
   key: $work/keys/audit.key
   sign_every: 1
+intel:
+  enabled: true
+  database: $work/intel.db
+  gazetteer:
+    - $src/examples/intel/gazetteer/chicago_community_areas.tsv
+    - $src/examples/intel/gazetteer/chicago_streets.tsv
+  home_regions: [CHICAGO]
+  enrich_min_chars: 0
 EOF
 "$bin" config check "$work/config.yaml" > /dev/null || fail "the test config does not validate"
 
@@ -86,9 +95,10 @@ curl -sf -o /dev/null "${url}readyz" || { cat "$work/server.log"; fail "${url}re
 echo "e2e: server at $url (log: $work/server.log)"
 
 status=0
-SENTINEL_URL=$url SENTINEL_ADMIN_TOKEN=$admin_token SENTINEL_ANALYST_TOKEN=$analyst_token E2E_WORK=$work E2E_SOURCE=$src \
+SENTINEL_URL=$url SENTINEL_ADMIN_TOKEN=$admin_token SENTINEL_ANALYST_TOKEN=$analyst_token \
+  SENTINEL_CURATOR_TOKEN=$curator_token E2E_WORK=$work E2E_SOURCE=$src \
   SENTINEL_BINARY=$bin E2E_CONFIG=$work/config.yaml \
-  node --test "$e2e/command_centre.test.mjs" || status=$?
+  node --test --test-concurrency=1 "$e2e/command_centre.test.mjs" "$e2e/intel_pages.test.mjs" "$e2e/intel_admin.test.mjs" || status=$?
 
 stop_server
 trap - EXIT
@@ -96,7 +106,7 @@ trap - EXIT
 # the URL fragment and the Authorization header, so no log line may hold one.
 shopt -s nullglob
 logs=("$work/server.log" "$work/out" "$work"/extra-*)
-for t in "$admin_token" "$analyst_token"; do
+for t in "$admin_token" "$analyst_token" "$curator_token"; do
   if grep -rqF -- "$t" "${logs[@]}"; then
     grep -rlF -- "$t" "${logs[@]}"
     fail "a token appears in the server's logs"

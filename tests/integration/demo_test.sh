@@ -13,6 +13,7 @@ defect() { awk -v k="$1" '$1 == "defect" && $2 == k {print $3}' "$work/citygen.t
 malformed=$(defect malformed) late=$(defect late) dup=$(defect duplicate)
 [ -n "$late" ] && [ -n "$dup" ] || { echo "FAIL: cannot read citygen's summary"; cat "$work/citygen.txt"; exit 1; }
 cp "$src/examples/demo.yaml" "$work/examples/" && cp -r "$src/examples/data/chicago" "$work/examples/data/"
+cp -r "$src/examples/intel" "$work/examples/"
 "$bin" demo --offline --examples "$work/examples" --out "$work/out" --speed 0 2> "$work/demo.log"
 summary=$(grep '\[replay\] done' "$work/demo.log")
 echo "$summary"
@@ -54,5 +55,15 @@ curl -sf -H "Authorization: Bearer $token" "${base}v1/alerts?limit=1" | grep -q 
 if [ -f "$src/web/dist/index.html" ]; then
   curl -sf "$base" | grep -qi '<html' || { echo "FAIL: the page is not served"; exit 1; }
 fi
+# The demo's synthetic news feed, served by the demo itself, becomes incidents
+# through fetch, parse, extraction, dedup and triage.
+incidents=0
+for _ in $(seq 1 600); do
+  incidents=$(curl -sf -H "Authorization: Bearer $token" "${base}v1/intel/incidents?limit=1" | sed -E 's/.*"total":([0-9]+).*/\1/') || incidents=0
+  [ "${incidents:-0}" -gt 0 ] && break
+  sleep 0.1
+done
+[ "${incidents:-0}" -gt 0 ] || { tail -20 "$work/live.log"; echo "FAIL: the demo's news made no incident in 60 s"; exit 1; }
+curl -sf -H "Authorization: Bearer $token" "${base}v1/intel/feeds" | grep -q '"status":"active"' || { echo "FAIL: the demo feed is not active"; exit 1; }
 grep -q "$token" "$work/live/"*.jsonl 2> /dev/null && { echo "FAIL: the token reached an output file"; exit 1; }
-echo "demo_test: live demo OK ($alerts alerts at $base)"
+echo "demo_test: live demo OK ($alerts alerts, $incidents incidents from the news feed at $base)"

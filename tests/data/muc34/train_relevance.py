@@ -12,8 +12,9 @@ third-party packages). Words count once per message / sentence.
 
 Usage: train_relevance.py CANDIDATES.tsv DEV_DIR KEY_TEMPLATES > relevance_model.tsv
 (KEY_TEMPLATES: the "POS" of the incident-type row muc_score prints for DEV.)
-Prints 5-fold cross-validated figures (folds by message) to stderr, with the
-min_confidence that maximises the cross-validated incident-type F1. The
+Prints cross-validated figures (5 folds by message, repeated over four fold
+assignments and averaged) to stderr, with the min_confidence that maximises
+the averaged incident-type F1. The
 MUC test sets (TST1-TST4) are never read."""
 import glob
 import math
@@ -26,6 +27,7 @@ L2 = 0.03
 EPOCHS = 25
 RATE = 0.05
 WORD_SCALE = 0.3
+CV_SEEDS = (7, 11, 13, 17)
 
 
 def tokens(text):
@@ -93,27 +95,36 @@ def main():
         for t in ws:
             df[t] = df.get(t, 0) + 1
     vocab = {t for t, c in df.items() if c >= MIN_DF}
+    # Repeated 5-fold cross-validation (folds by message, four different
+    # fold assignments): one split's best threshold moves by +-0.04 from
+    # seed to seed, the averaged curve is flat near its maximum.
     mids = sorted({r[1] for r in rows})
-    random.Random(7).shuffle(mids)
-    fold_of = {m: i % 5 for i, m in enumerate(mids)}
-    preds = []
-    for f in range(5):
-        tr = [r for r in rows if fold_of[r[1]] != f]
-        te = [r for r in rows if fold_of[r[1]] == f]
-        model = train(tr, words, vocab)
-        preds += [(predict(model, features(r, words, vocab)) * r[4], r[0]) for r in te]
-    # Template-level F1 of the incident type slot as the scorer counts it:
-    # recall over the answer key's required templates.
-    best = (0.0, 0.0, 0.0, 0.0)
-    for i in range(5, 70):
-        th = i / 100
-        tp = sum(1 for p, y in preds if p >= th and y)
-        fp = sum(1 for p, y in preds if p >= th and not y)
-        prec, rec = tp / max(1, tp + fp), tp / keys
-        f1 = 2 * prec * rec / max(1e-9, prec + rec)
-        best = max(best, (f1, th, prec, rec))
-    print(f"5-fold CV on DEV (by message): incident-type F1 {best[0]:.3f} (P {best[2]:.3f} R {best[3]:.3f}) "
-          f"at min_confidence {best[1]:.2f}; {len(rows)} candidates, {sum(r[0] for r in rows)} positive, "
+    thresholds = [i / 100 for i in range(5, 70)]
+    curves = []
+    for seed in CV_SEEDS:
+        order = list(mids)
+        random.Random(seed).shuffle(order)
+        fold_of = {m: i % 5 for i, m in enumerate(order)}
+        preds = []
+        for f in range(5):
+            tr = [r for r in rows if fold_of[r[1]] != f]
+            te = [r for r in rows if fold_of[r[1]] == f]
+            model = train(tr, words, vocab)
+            preds += [(predict(model, features(r, words, vocab)) * r[4], r[0]) for r in te]
+        # Template-level F1 of the incident type slot as the scorer counts
+        # it: recall over the answer key's required templates.
+        curve = []
+        for th in thresholds:
+            tp = sum(1 for p, y in preds if p >= th and y)
+            fp = sum(1 for p, y in preds if p >= th and not y)
+            prec, rec = tp / max(1, tp + fp), tp / keys
+            curve.append((2 * prec * rec / max(1e-9, prec + rec), prec, rec))
+        curves.append(curve)
+    avg = [tuple(sum(c[i][k] for c in curves) / len(curves) for k in range(3)) for i in range(len(thresholds))]
+    i_best = max(range(len(thresholds)), key=lambda i: avg[i][0])
+    f1, prec, rec = avg[i_best]
+    print(f"{len(CV_SEEDS)}x5-fold CV on DEV (by message): incident-type F1 {f1:.3f} (P {prec:.3f} R {rec:.3f}) "
+          f"at min_confidence {thresholds[i_best]:.2f}; {len(rows)} candidates, {sum(r[0] for r in rows)} positive, "
           f"{keys} key templates", file=sys.stderr)
     b, w = train(rows, words, vocab)
     print("# MUC relevance model: logistic regression over the built-in extractor's relevance cues and the")

@@ -105,6 +105,43 @@ void expect_same(const Config& a, const Config& b) {
   EXPECT_EQ(a.kafka.signing_key, b.kafka.signing_key);
   EXPECT_EQ(a.kafka.verify_key, b.kafka.verify_key);
   EXPECT_EQ(a.kafka.instance_id, b.kafka.instance_id);
+  EXPECT_EQ(a.intel.enabled, b.intel.enabled);
+  EXPECT_EQ(a.intel.store, b.intel.store);
+  EXPECT_EQ(a.intel.database, b.intel.database);
+  EXPECT_EQ(a.intel.postgres_env, b.intel.postgres_env);
+  EXPECT_EQ(a.intel.feeds, b.intel.feeds);
+  EXPECT_EQ(a.intel.feed_schedule, b.intel.feed_schedule);
+  EXPECT_EQ(a.intel.fetch_timeout, b.intel.fetch_timeout);
+  EXPECT_EQ(a.intel.fetch_max_bytes, b.intel.fetch_max_bytes);
+  EXPECT_EQ(a.intel.enrich_min_chars, b.intel.enrich_min_chars);
+  EXPECT_EQ(a.intel.page_timeout, b.intel.page_timeout);
+  EXPECT_EQ(a.intel.page_max_bytes, b.intel.page_max_bytes);
+  EXPECT_EQ(a.intel.gazetteer, b.intel.gazetteer);
+  EXPECT_EQ(a.intel.home_regions, b.intel.home_regions);
+  EXPECT_EQ(a.intel.organisations, b.intel.organisations);
+  EXPECT_EQ(a.intel.triage_rules, b.intel.triage_rules);
+  EXPECT_EQ(a.intel.fetch_concurrency, b.intel.fetch_concurrency);
+  EXPECT_EQ(a.intel.enrich_concurrency, b.intel.enrich_concurrency);
+  EXPECT_EQ(a.intel.extract_concurrency, b.intel.extract_concurrency);
+  EXPECT_EQ(a.intel.fetch_retry_base, b.intel.fetch_retry_base);
+  EXPECT_EQ(a.intel.enrich_retry_base, b.intel.enrich_retry_base);
+  EXPECT_EQ(a.intel.extract_retry_base, b.intel.extract_retry_base);
+  EXPECT_EQ(a.intel.max_attempts, b.intel.max_attempts);
+  EXPECT_EQ(a.intel.stale_check, b.intel.stale_check);
+  EXPECT_EQ(a.intel.extraction, b.intel.extraction);
+  EXPECT_EQ(a.intel.llm_kind, b.intel.llm_kind);
+  EXPECT_EQ(a.intel.llm_base_url, b.intel.llm_base_url);
+  EXPECT_EQ(a.intel.llm_model, b.intel.llm_model);
+  EXPECT_EQ(a.intel.llm_api_key_env, b.intel.llm_api_key_env);
+  EXPECT_EQ(a.intel.llm_fallback_kind, b.intel.llm_fallback_kind);
+  EXPECT_EQ(a.intel.llm_fallback_base_url, b.intel.llm_fallback_base_url);
+  EXPECT_EQ(a.intel.llm_fallback_model, b.intel.llm_fallback_model);
+  EXPECT_EQ(a.intel.llm_fallback_api_key_env, b.intel.llm_fallback_api_key_env);
+  EXPECT_EQ(a.intel.llm_timeout, b.intel.llm_timeout);
+  EXPECT_EQ(a.intel.llm_breaker_failures, b.intel.llm_breaker_failures);
+  EXPECT_EQ(a.intel.llm_breaker_cool_down, b.intel.llm_breaker_cool_down);
+  EXPECT_EQ(a.intel.stage2, b.intel.stage2);
+  EXPECT_EQ(a.intel.two_stage_domains, b.intel.two_stage_domains);
   EXPECT_EQ(a.log.level, b.log.level);
   EXPECT_EQ(a.audit.key, b.audit.key);
   EXPECT_EQ(a.audit.sign_every, b.audit.sign_every);
@@ -426,7 +463,7 @@ TEST(ConfigErrors, UnknownKeysAtEveryLevel) {
   EXPECT_EQ(error_of("bogus: 1"),
             "demo.yaml: bogus: unknown key (known sections: city, ingest, cells, pipeline, "
             "watermark, windows, checkpoint, audit, thresholds, priority, alerts, correlation, spike, ml, "
-            "geofences, dedup, bias, latency, server, queue, telemetry, detection, ensemble, kafka, log)");
+            "geofences, dedup, bias, latency, server, queue, telemetry, detection, ensemble, kafka, intel, log)");
   // A leaf written at the top level instead of in its section.
   EXPECT_THAT(error_of("tumbling_size: 5m"),
               StartsWith("demo.yaml: tumbling_size: unknown key (known sections: "));

@@ -270,6 +270,123 @@ TEST(MucExtractor, DatelineRelativeDatePlacePerpetratorAndTargets) {
   EXPECT_EQ(responses[0].date, "04 MAR 90");
 }
 
+// The MUC rules of the second round (docs/EXTRACTION.md): dates of
+// statements and of finds, nominal acts, one incident per specific target,
+// "the capital", foreign homonyms, landmarks, aircraft as targets.
+class MucRules : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Gazetteer g;
+    g.add_text("set-list-foreign-nation.v5", "1.0 Set list\nCOLOMBIA\nPERU\nHONDURAS\nEL SALVADOR\n");
+    g.add_text("containing-areas-part1.v5",
+               "------------------------------\n"
+               "COLOMBIA: BOGOTA (CITY) *x*\n"
+               "COLOMBIA: ANTIOQUIA (DEPARTMENT) *x*\n"
+               "COLOMBIA: ANTIOQUIA (DEPARTMENT): MEDELLIN (CITY) *x*\n"
+               "PERU: LIMA (CITY) *x*\n"
+               "PERU: HUANUCO (DEPARTMENT) *x*\n"
+               "HONDURAS: SANTA MARIA (CITY) *x*\n"
+               "EL SALVADOR: USULUTAN (DEPARTMENT) *x*\n"
+               "EL SALVADOR: USULUTAN (DEPARTMENT): JIQUILISCO (TOWN) *x*\n"
+               "EL SALVADOR: LEMPA (RIVER) *x*\n");
+    g.add_text("extra.tsv",
+               "THE CAPITAL\talias\tCOLOMBIA: BOGOTA (CITY)\n"
+               "THE CAPITAL\talias\tPERU: LIMA (CITY)\n"
+               "PERUVIAN\tdemonym\tPERU\n");
+    g.build();
+    BuiltinExtractorOptions opt;
+    opt.home_regions = {"COLOMBIA", "PERU", "HONDURAS", "EL SALVADOR"};
+    opt.political_violence_rules = true;
+    opt.min_confidence = 0;
+    x_ = std::make_unique<BuiltinExtractor>(std::make_shared<const Gazetteer>(std::move(g)), opt);
+  }
+  Extraction run(std::string_view text) const {
+    ArticleText a;
+    a.text = text;
+    return x_->run(a);
+  }
+  std::unique_ptr<BuiltinExtractor> x_;
+};
+
+TEST_F(MucRules, ADayBesideAVerbOfSayingDatesTheStatement) {
+  // "TODAY STATED": the murder is on or before the dateline, not on it.
+  Extraction e = run(
+      "   SAN SALVADOR, 9 JAN 90 -- [TEXT] BISHOP ROSA CHAVEZ TODAY STATED THAT THE MURDER OF THE JESUIT PRIESTS "
+      "MUST BE PUNISHED.\n");
+  ASSERT_FALSE(e.incidents.empty());
+  EXPECT_TRUE(e.incidents[0].occurred.on_or_before);
+  EXPECT_EQ(e.incidents[0].occurred.last_day, days_from_civil(1990, 1, 9));
+  // Without the verb of saying, "today" dates the act.
+  Extraction plain = run("   LIMA, 9 JAN 90 -- [TEXT] TERRORISTS TODAY MURDERED A JUDGE IN LIMA.\n");
+  ASSERT_FALSE(plain.incidents.empty());
+  EXPECT_FALSE(plain.incidents[0].occurred.on_or_before);
+  EXPECT_EQ(plain.incidents[0].occurred.first_day, days_from_civil(1990, 1, 9));
+}
+
+TEST_F(MucRules, ANominalActTakesTheDateAfterItNotTheMainVerbs) {
+  Extraction e = run(
+      "   BOGOTA, 20 AUG 89 -- [TEXT] THE JUDGES YESTERDAY RESIGNED TO PROTEST THE MURDER OF MAGISTRATE CARLOS "
+      "VALENCIA IN BOGOTA.\n");
+  ASSERT_FALSE(e.incidents.empty());
+  EXPECT_TRUE(e.incidents[0].occurred.on_or_before);
+  Extraction after = run(
+      "   BOGOTA, 20 AUG 89 -- [TEXT] THE JUDGES PROTESTED THE MURDER OF MAGISTRATE CARLOS VALENCIA ON 16 AUGUST "
+      "IN BOGOTA.\n");
+  ASSERT_FALSE(after.incidents.empty());
+  EXPECT_EQ(after.incidents[0].occurred.first_day, days_from_civil(1989, 8, 16));
+}
+
+TEST_F(MucRules, TheCapitalIsTheContextCountrysCapitalButNotTheCapitalOfADepartment) {
+  Extraction e = run("   LIMA, 3 MAY 90 -- [TEXT] A CAR BOMB EXPLODED TODAY IN THE CAPITAL, KILLING TWO PEASANTS.\n");
+  ASSERT_FALSE(e.incidents.empty());
+  EXPECT_EQ(e.incidents[0].place.qualified, "PERU: LIMA (CITY)");
+  Extraction dept = run(
+      "   LIMA, 3 MAY 90 -- [TEXT] A CAR BOMB EXPLODED TODAY IN THE CAPITAL OF HUANUCO DEPARTMENT, KILLING TWO "
+      "PEASANTS.\n");
+  ASSERT_FALSE(dept.incidents.empty());
+  EXPECT_EQ(dept.incidents[0].place.qualified, "PERU: HUANUCO (DEPARTMENT)");
+}
+
+TEST_F(MucRules, AForeignHomonymNeedsItsCountryNamed) {
+  // SANTA MARIA is Honduran for the gazetteer; the report is Peruvian.
+  Extraction e = run(
+      "   LIMA, 3 MAY 90 -- [TEXT] TERRORISTS MURDERED THE MAYOR OF SANTA MARIA DEL VALLE TODAY.\n");
+  ASSERT_FALSE(e.incidents.empty());
+  EXPECT_EQ(e.incidents[0].place.qualified, "PERU");
+  Extraction named = run(
+      "   LIMA, 3 MAY 90 -- [TEXT] TERRORISTS MURDERED THE MAYOR OF SANTA MARIA, HONDURAS, TODAY.\n");
+  ASSERT_FALSE(named.incidents.empty());
+  EXPECT_EQ(named.incidents[0].place.qualified, "HONDURAS: SANTA MARIA (CITY)");
+}
+
+TEST_F(MucRules, ALandmarkRanksUnderTheTownNamedWithIt) {
+  Extraction e = run(
+      "   SAN SALVADOR, 3 MAY 90 -- [TEXT] TERRORISTS DYNAMITED A BRIDGE OVER THE LEMPA RIVER NEAR JIQUILISCO "
+      "TODAY.\n");
+  ASSERT_FALSE(e.incidents.empty());
+  EXPECT_EQ(e.incidents[0].place.name, "JIQUILISCO");
+}
+
+TEST_F(MucRules, AnAircraftBlownUpIsATargetNotTheBomber) {
+  Extraction e = run("   BOGOTA, 4 SEP 89 -- [TEXT] A HERCULES PLANE HAS BEEN DYNAMITED IN MEDELLIN.\n");
+  ASSERT_FALSE(e.incidents.empty());
+  EXPECT_EQ(e.incidents[0].type, IncidentType::kBombing);
+  Extraction air = run("   BOGOTA, 4 SEP 89 -- [TEXT] AIR FORCE PLANES BOMBED A VILLAGE IN ANTIOQUIA TODAY.\n");
+  ASSERT_FALSE(air.incidents.empty());
+  EXPECT_EQ(air.incidents[0].type, IncidentType::kAttack);
+}
+
+TEST_F(MucRules, OneSpecificTargetToldTwiceIsOneIncident) {
+  // The second sentence's "on 1 June" dates the taking of office, not the
+  // killing; the shared victim makes the two sentences one incident.
+  Extraction e = run(
+      "   LIMA, 9 JUN 89 -- [TEXT] TERRORISTS TODAY MURDERED THE MAYOR OF LIMA IN LIMA.  THE MAYOR OF LIMA WAS "
+      "MURDERED 8 DAYS AFTER TAKING OFFICE ON 1 JUNE.\n");
+  size_t attacks = 0;
+  for (const auto& inc : e.incidents) attacks += muc_type_name(inc.type) == "ATTACK";
+  EXPECT_EQ(attacks, 1u);
+}
+
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream ss;
@@ -291,7 +408,7 @@ TEST(MucExtractor, HeldOutFloorsOnTst1AndTst2) {
   opt.home_regions = {"EL SALVADOR", "GUATEMALA", "HONDURAS", "ARGENTINA", "BOLIVIA",
                       "CHILE",       "COLOMBIA",  "ECUADOR",  "PERU"};
   opt.political_violence_rules = true;
-  opt.min_confidence = 0.21;
+  opt.min_confidence = 0.23;
   BuiltinExtractor x(gazetteer, opt);
   muc::Scorer scorer;
   for (const auto& [texts, keys] : {std::pair{"/tst1/tst1-muc3", "/tst1/key-tst1.v7"},
@@ -312,8 +429,8 @@ TEST(MucExtractor, HeldOutFloorsOnTst1AndTst2) {
   const auto& s = scorer.scores();
   EXPECT_EQ(s.messages, 200);
   EXPECT_GE(s.type.f1(), 0.65);
-  EXPECT_GE(s.date.f1(), 0.45);
-  EXPECT_GE(s.location.f1(), 0.45);
+  EXPECT_GE(s.date.f1(), 0.53);
+  EXPECT_GE(s.location.f1(), 0.48);
 }
 
 }  // namespace

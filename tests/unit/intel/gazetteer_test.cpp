@@ -10,6 +10,7 @@
 namespace sentinel::intel {
 namespace {
 
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
@@ -217,6 +218,29 @@ TEST(Gazetteer, ReadsMucPlaceLists) {
   ASSERT_THAT(med, SizeIs(1));
   EXPECT_EQ(g.qualified_name(med[0]), "COLOMBIA: ANTIOQUIA (DEPARTMENT): MEDELLIN (CITY)");
   EXPECT_EQ(g.lookup("NEW GRANADA"), g.lookup("COLOMBIA"));
+}
+
+// Kind "alias": another name for a place given by its chain; the place is
+// the one the MUC lists define, not a second entry.
+TEST(Gazetteer, AliasesNameAnExistingPlace) {
+  Gazetteer g;
+  g.add_text("set-list-foreign-nation.v5", "1.0 Set list\nPERU\nCOLOMBIA\n");
+  g.add_text("containing-areas-part1.v5", "-----\nPERU: LIMA (CITY) *x*\nCOLOMBIA: BOGOTA (CITY) *x*\n");
+  g.add_text("extra.tsv", "THE CAPITAL\talias\tPERU: LIMA (CITY)\nTHE CAPITAL\talias\tCOLOMBIA: BOGOTA (CITY)\n");
+  g.build();
+  auto lima = g.lookup("LIMA");
+  ASSERT_THAT(lima, SizeIs(1));
+  auto capital = g.lookup("the capital");
+  ASSERT_THAT(capital, SizeIs(2));
+  EXPECT_THAT(capital, Contains(lima[0]));
+  EXPECT_EQ(g.qualified_name(lima[0]), "PERU: LIMA (CITY)");
+  Gazetteer bad;
+  try {
+    bad.add_text("extra.tsv", "# comment\nTHE CAPITAL\talias\n");
+    FAIL() << "no exception";
+  } catch (const std::runtime_error& ex) {
+    EXPECT_THAT(ex.what(), HasSubstr("extra.tsv:2"));
+  }
 }
 
 // The shipped place files load and hold what the extractor relies on.

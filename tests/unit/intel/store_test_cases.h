@@ -113,7 +113,7 @@ class StoreTest : public ::testing::Test {
                                                  "single",
                                                  json,
                                                  confidence,
-                                                 TriageOutcome::kReview,
+                                                 RecordedTriage::kReview,
                                                  {"confidence 0.50-0.85"},
                                                  kT0});
     EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().to_string());
@@ -451,7 +451,7 @@ TYPED_TEST_P(StoreTest, ExtractionsWithTriage) {
                                                                  "stage2",
                                                                  R"({"domain":"crime"})",
                                                                  0.91,
-                                                                 TriageOutcome::kPending,
+                                                                 RecordedTriage::kPending,
                                                                  {},
                                                                  kT0 + kMinute}));
   auto got = must(s.get_extraction(e1));
@@ -461,14 +461,14 @@ TYPED_TEST_P(StoreTest, ExtractionsWithTriage) {
   EXPECT_EQ(got->stage, "single");
   EXPECT_EQ(got->result_json, R"({"type":"robbery","actors":[{"role":"suspect"}]})");
   EXPECT_DOUBLE_EQ(got->confidence, 0.7);
-  EXPECT_EQ(got->triage, TriageOutcome::kReview);
+  EXPECT_EQ(got->triage, RecordedTriage::kReview);
   EXPECT_THAT(got->triage_reasons, ::testing::ElementsAre("confidence 0.50-0.85"));
-  ASSERT_OK(s.set_triage(e2, TriageOutcome::kApprove,
+  ASSERT_OK(s.set_triage(e2, RecordedTriage::kApprove,
                          {"confidence >= 0.90 (enforcement)", "required fields present"}));
   auto all = must(s.extractions_for_article(a));
   ASSERT_EQ(all.size(), 2u);
   EXPECT_EQ(all[1].id, e2);
-  EXPECT_EQ(all[1].triage, TriageOutcome::kApprove);
+  EXPECT_EQ(all[1].triage, RecordedTriage::kApprove);
   EXPECT_THAT(all[1].triage_reasons, ::testing::ElementsAre("confidence >= 0.90 (enforcement)",
                                                             "required fields present"));
 
@@ -481,7 +481,7 @@ TYPED_TEST_P(StoreTest, ExtractionsWithTriage) {
       NewExtraction{ArticleId{999}, "builtin", "single", "{}", 0.5, {}, {}, kT0});
   ASSERT_FALSE(orphan.ok());
   EXPECT_EQ(orphan.error().field, kStoreConflict);
-  EXPECT_EQ(s.set_triage(ExtractionId{999}, TriageOutcome::kReject, {}).error().field,
+  EXPECT_EQ(s.set_triage(ExtractionId{999}, RecordedTriage::kReject, {}).error().field,
             kStoreNotFound);
 }
 

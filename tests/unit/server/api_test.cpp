@@ -32,6 +32,21 @@ std::string gunshot(const std::string& id, double lat = 41.8790) {
          std::to_string(lat) + R"(,"lon":-87.6298,"severity":"violent","confidence":0.9})";
 }
 
+/// (method, route) of every documented operation; "/v1/alerts/{id}/ack" is
+/// served by the "/v1/alerts/*" prefix route. The /v1/intel routes exist
+/// only when intel is enabled.
+std::set<std::pair<std::string, std::string>> documented_routes(const json& doc, bool intel) {
+  std::set<std::pair<std::string, std::string>> out;
+  for (const auto& [path, ops] : doc["paths"].items()) {
+    if (!intel && path.starts_with("/v1/intel/")) continue;
+    const size_t brace = path.find("/{");
+    for (const auto& [method, op] : ops.items()) {
+      out.emplace(method, brace == std::string::npos ? path : path.substr(0, brace) + "/*");
+    }
+  }
+  return out;
+}
+
 class ApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -45,6 +60,7 @@ class ApiTest : public ::testing::Test {
     out << TokenStore::file_line("desk-1", Role::kAnalyst, TokenStore::hash(analyst_)) << "\n";
     out << TokenStore::file_line("gateway", Role::kIngest, TokenStore::hash(ingest_)) << "\n";
     out << TokenStore::file_line("root", Role::kAdmin, TokenStore::hash(admin_)) << "\n";
+    out << TokenStore::file_line("curator-1", Role::kCurator, TokenStore::hash(curator_)) << "\n";
   }
   void start(Config config = {}) {
     config.audit.key = keys_.secret_path;
@@ -97,7 +113,8 @@ class ApiTest : public ::testing::Test {
   fs::path dir_;
   KeyPairPaths keys_;
   std::string tokens_file_;
-  std::string analyst_ = TokenStore::generate(), ingest_ = TokenStore::generate(), admin_ = TokenStore::generate();
+  std::string analyst_ = TokenStore::generate(), ingest_ = TokenStore::generate(), admin_ = TokenStore::generate(),
+              curator_ = TokenStore::generate();
   std::unique_ptr<LiveService> service_;
 };
 
@@ -269,18 +286,12 @@ TEST_F(ApiTest, OpenApiDocumentListsEveryRouteAndDescribesTheAnswers) {
   const json doc = json::parse(openapi_document());
   EXPECT_EQ(json::parse(call("GET", "/v1/openapi.json", "").body), doc);
   // Every registered route is documented, and every documented one registered.
-  std::set<std::pair<std::string, std::string>> registered, documented;
+  std::set<std::pair<std::string, std::string>> registered;
   for (auto [method, path] : service_->routes()) {
     std::transform(method.begin(), method.end(), method.begin(), ::tolower);
     registered.emplace(method, path);
   }
-  for (const auto& [path, ops] : doc["paths"].items()) {
-    for (const auto& [method, op] : ops.items()) {
-      // "/v1/alerts/{id}..." are served by the "/v1/alerts/*" prefix route.
-      documented.emplace(method, path.starts_with("/v1/alerts/{") ? "/v1/alerts/*" : path);
-    }
-  }
-  EXPECT_EQ(registered, documented);
+  EXPECT_EQ(registered, documented_routes(doc, /*intel=*/false));
 
   // Real answers match their documented schemas.
   ASSERT_EQ(call("POST", "/v1/events", ingest_, gunshot("o1")).status, 200);
@@ -326,6 +337,125 @@ TEST_F(ApiTest, OpenApiDocumentListsEveryRouteAndDescribesTheAnswers) {
     const std::string e = check_schema(doc, resp["content"]["application/json"]["schema"], body, p.target);
     EXPECT_EQ(e, "") << r.body.substr(0, 400);
   }
+}
+
+TEST_F(ApiTest, IntelRoutesCurateAnArticleIntoAnIncidentAsDocumented) {
+  Config config;
+  config.city.time_zone = "America/Chicago";
+  config.intel.enabled = true;
+  config.intel.database = (dir_ / "intel.db").string();
+  config.intel.gazetteer = {std::string(SENTINEL_SOURCE_DIR) + "/examples/intel/gazetteer/chicago_community_areas.tsv",
+                            std::string(SENTINEL_SOURCE_DIR) + "/examples/intel/gazetteer/chicago_streets.tsv"};
+  config.intel.home_regions = {"CHICAGO"};
+  config.intel.enrich_min_chars = 0;
+  start(config);
+  const json doc = json::parse(openapi_document());
+  std::set<std::pair<std::string, std::string>> registered;
+  for (auto [method, path] : service_->routes()) {
+    std::transform(method.begin(), method.end(), method.begin(), ::tolower);
+    registered.emplace(method, path);
+  }
+  EXPECT_EQ(registered, documented_routes(doc, /*intel=*/true));
+
+  // Every answer below is checked against the document.
+  auto checked = [&](const std::string& method, const std::string& target, const std::string& doc_path,
+                     const std::string& token, const std::string& body = "") {
+    const net::HttpResponse r = call(method, target, token, body);
+    std::string m = method;
+    std::transform(m.begin(), m.end(), m.begin(), ::tolower);
+    const json& op = doc["paths"][doc_path][m];
+    const std::string status = std::to_string(r.status);
+    EXPECT_TRUE(op["responses"].contains(status)) << method << " " << target << " answered " << r.status << ": " << r.body;
+    json parsed = json::parse(r.body, nullptr, false);
+    if (op["responses"].contains(status) && op["responses"][status].contains("content")) {
+      EXPECT_FALSE(parsed.is_discarded()) << target << ": " << r.body;
+      EXPECT_EQ(check_schema(doc, op["responses"][status]["content"]["application/json"]["schema"], parsed, target), "");
+    }
+    return std::make_pair(r.status, parsed);
+  };
+
+  // Everything to review, so a curator decides.
+  auto triage = checked("PUT", "/v1/intel/triage", "/v1/intel/triage", admin_,
+                        R"({"settings":{"approve":1.0,"reject":0.0}})");
+  ASSERT_EQ(triage.first, 200);
+  EXPECT_EQ(triage.second["version"], 2);
+  EXPECT_EQ(checked("PUT", "/v1/intel/triage", "/v1/intel/triage", admin_, R"({"settings":{"approve":0.2,"reject":0.9}})").first, 400);
+  EXPECT_EQ(checked("PUT", "/v1/intel/triage", "/v1/intel/triage", curator_, R"({"settings":{}})").first, 403);
+
+  const std::string article = R"({"url":"https://news.example/a/1?utm_source=x","title":"Man wounded in Englewood shooting",)"
+      R"("text":"A 24-year-old man was shot and wounded Tuesday night in the 1300 block of West 63rd Street in Englewood, police said. )"
+      R"(A gunman in a passing car opened fire. No arrests were made.","published":1772636400000})";
+  auto submitted = checked("POST", "/v1/intel/articles", "/v1/intel/articles", curator_, article);
+  ASSERT_EQ(submitted.first, 202);
+  EXPECT_EQ(checked("POST", "/v1/intel/articles", "/v1/intel/articles", curator_, article).second["duplicate"], "canonical_url");
+  EXPECT_EQ(checked("POST", "/v1/intel/articles", "/v1/intel/articles", curator_, R"({"url":"ftp://x","title":"t","text":"x"})").first, 400);
+
+  json queue;
+  for (int i = 0; i < 500; ++i) {
+    queue = checked("GET", "/v1/intel/curation", "/v1/intel/curation", curator_).second;
+    if (queue["total"] == 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(queue["total"], 1) << queue.dump();
+  const json& item = queue["items"][0];
+  EXPECT_EQ(item["extraction"]["fields"]["type"], "shooting");
+  EXPECT_EQ(item["extraction"]["triage"]["outcome"], "review");
+  const std::string item_path = "/v1/intel/curation/" + std::to_string(item["id"].get<int64_t>());
+  EXPECT_EQ(checked("GET", "/v1/intel/curation", "/v1/intel/curation", analyst_).first, 403);
+  EXPECT_EQ(checked("GET", item_path, "/v1/intel/curation/{id}", curator_).first, 200);
+  EXPECT_EQ(checked("GET", "/v1/intel/curation/999", "/v1/intel/curation/{id}", curator_).first, 404);
+  EXPECT_EQ(checked("POST", item_path + "/correct", "/v1/intel/curation/{id}/correct", curator_,
+                    R"({"field":"place","value":"W 63rd St & S Loomis Blvd"})").first, 200);
+  EXPECT_EQ(checked("POST", item_path + "/reject", "/v1/intel/curation/{id}/reject", curator_, R"({"reason":""})").first, 400);
+  EXPECT_EQ(checked("POST", item_path + "/approve", "/v1/intel/curation/{id}/approve", curator_,
+                    R"({"corrections":{"type":"no_such_type"}})").first, 400);
+  auto approved = checked("POST", item_path + "/approve", "/v1/intel/curation/{id}/approve", curator_,
+                          R"({"corrections":{"district":"West Englewood","actors":[{"role":"victim","description":"man, 24"}]},"note":"ok"})");
+  ASSERT_EQ(approved.first, 200);
+  EXPECT_EQ(approved.second["item"]["state"], "approved");
+  EXPECT_EQ(approved.second["incident"]["district"], "West Englewood");
+  EXPECT_EQ(checked("POST", item_path + "/reject", "/v1/intel/curation/{id}/reject", curator_, R"({"reason":"late"})").first, 409);
+
+  const int64_t incident = approved.second["incident"]["id"];
+  auto list = checked("GET", "/v1/intel/incidents?type=shooting&status=open", "/v1/intel/incidents", analyst_);
+  ASSERT_EQ(list.first, 200);
+  EXPECT_EQ(list.second["total"], 1);
+  EXPECT_EQ(list.second["by_type"][0][0], "shooting");
+  EXPECT_EQ(checked("GET", "/v1/intel/incidents?from=x", "/v1/intel/incidents", analyst_).first, 400);
+  const std::string incident_path = "/v1/intel/incidents/" + std::to_string(incident);
+  EXPECT_EQ(checked("GET", incident_path, "/v1/intel/incidents/{id}", analyst_).second["sources"].size(), 1u);
+  EXPECT_EQ(checked("POST", incident_path + "/status", "/v1/intel/incidents/{id}/status", analyst_,
+                    R"({"status":"closed","reason":"done"})").first, 403);
+  auto closed = checked("POST", incident_path + "/status", "/v1/intel/incidents/{id}/status", curator_,
+                        R"({"status":"closed","reason":"suspect charged"})");
+  ASSERT_EQ(closed.first, 200);
+  EXPECT_EQ(closed.second["status"], "closed");
+
+  // Feeds: added (fetched at once: nothing listens there, so it fails and says so), paused.
+  auto feed = checked("POST", "/v1/intel/feeds", "/v1/intel/feeds", admin_,
+                      R"({"url":"http://127.0.0.1:9/feed.xml","title":"Nowhere","schedule_s":3600})");
+  ASSERT_EQ(feed.first, 201);
+  EXPECT_EQ(checked("POST", "/v1/intel/feeds", "/v1/intel/feeds", admin_, R"({"url":"http://127.0.0.1:9/feed.xml"})").first, 409);
+  EXPECT_EQ(checked("POST", "/v1/intel/feeds", "/v1/intel/feeds", curator_, R"({"url":"http://x/"})").first, 403);
+  const std::string feed_path = "/v1/intel/feeds/" + std::to_string(feed.second["id"].get<int64_t>());
+  EXPECT_EQ(checked("POST", feed_path + "/status", "/v1/intel/feeds/{id}/status", admin_, R"({"status":"paused"})").second["status"], "paused");
+  EXPECT_EQ(checked("POST", feed_path + "/fetch", "/v1/intel/feeds/{id}/fetch", admin_).first, 202);
+  EXPECT_EQ(checked("GET", "/v1/intel/feeds", "/v1/intel/feeds", analyst_).second["feeds"].size(), 1u);
+  EXPECT_EQ(checked("GET", "/v1/intel/triage", "/v1/intel/triage", analyst_).second["version"], 2);
+  auto jobs = checked("GET", "/v1/intel/jobs", "/v1/intel/jobs", analyst_);
+  EXPECT_EQ(jobs.second["queues"].size(), 3u);
+  EXPECT_EQ(checked("GET", "/v1/intel/jobs?queue=nope", "/v1/intel/jobs", analyst_).first, 400);
+  const std::string metrics = call("GET", "/metrics", analyst_).body;
+  EXPECT_NE(metrics.find("sentinel_intel_platform_events_total 1"), std::string::npos);
+
+  // The curator's decisions are in the signed access log, under the token's name.
+  service_->stop();
+  const std::string text = read(access_log());
+  EXPECT_NE(text.find(R"("decision":"curation")"), std::string::npos);
+  EXPECT_NE(text.find(R"("decision":"settings_change")"), std::string::npos);
+  EXPECT_EQ(text.find(curator_), std::string::npos);
+  const VerifyResult v = verify_audit_log(access_log(), load_public_key(keys_.public_path));
+  EXPECT_TRUE(v.ok) << v.to_string();
 }
 
 }  // namespace

@@ -1,0 +1,41 @@
+#include "intel/curl_transfer.h"
+
+#include <mutex>
+#include <string_view>
+
+#include "intel/feed_text.h"
+
+namespace sentinel::intel::curl {
+
+void init_once() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+size_t on_body(char* data, size_t size, size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const size_t n = size * count;
+  if (t->body.size() + n > t->max_bytes) {
+    t->too_large = true;
+    return 0;  // aborts the transfer with CURLE_WRITE_ERROR
+  }
+  t->body.append(data, n);
+  return n;
+}
+
+size_t on_header(char* data, size_t size, size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const size_t n = size * count;
+  const std::string_view line(data, n);
+  if (feedtext::starts_with(line, "HTTP/")) {
+    t->headers.clear();
+    return n;
+  }
+  const size_t colon = line.find(':');
+  if (colon == std::string_view::npos) return n;
+  std::string name = feedtext::lower(feedtext::strip(line.substr(0, colon)));
+  if (!name.empty()) t->headers.emplace_back(std::move(name), std::string(feedtext::strip(line.substr(colon + 1))));
+  return n;
+}
+
+}  // namespace sentinel::intel::curl
