@@ -18,6 +18,7 @@ namespace {
 using ::testing::Contains;
 using ::testing::Field;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::SizeIs;
 
 constexpr std::string_view kCity =
@@ -26,6 +27,10 @@ constexpr std::string_view kCity =
     "Austin\tcommunity_area\tCHICAGO\t41.8940\t-87.7654\t25|Austin\n"
     "63rd St\tstreet\tCHICAGO\t41.7790\t-87.8070\t\t63rd Street;63rd\t-7200..3600\t41.7790,-87.5374\n"
     "Halsted St\tstreet\tCHICAGO\t41.6460\t-87.6466\t\tHalsted Street;Halsted\t-13800..3900\t41.9522,-87.6466\n";
+
+auto actor(std::string text, ActorRole role) {
+  return ::testing::AllOf(Field(&Actor::text, text), Field(&Actor::role, role));
+}
 
 int64_t ms_of(int y, int m, int d, int hour) {
   return static_cast<int64_t>(days_from_civil(y, m, d)) * 86400000 + hour * 3600000LL;
@@ -171,6 +176,141 @@ TEST_F(CityExtractor, ConfidenceIsItsDocumentedFormula) {
     EXPECT_GE(v, 0.0);
     EXPECT_LE(v, 1.0);
   }
+}
+
+TEST_F(CityExtractor, WeaponsAndDrugArrestsAreEnforcementIncidents) {
+  const int64_t pub = ms_of(2018, 3, 7, 14);
+  Extraction guns = run("Englewood stop leads to gun charge",
+                        "Officers recovered a loaded handgun and arrested a 20-year-old man late yesterday in the 1300 "
+                        "block of West 63rd Street in Englewood, according to police. He was charged with unlawful "
+                        "use of a weapon, a weapons violation.",
+                        pub);
+  ASSERT_THAT(guns.incidents, SizeIs(1));
+  const Incident& g = guns.incidents[0];
+  EXPECT_EQ(g.type, IncidentType::kWeapons);
+  EXPECT_EQ(incident_category(g.type), "enforcement");
+  EXPECT_EQ(muc_type_name(g.type), "");
+  EXPECT_EQ(g.place.district, "Englewood");
+  EXPECT_EQ(g.occurred.first_day, days_from_civil(2018, 3, 6));
+  // The arrested man is the suspect; an arrest has no victim or target.
+  EXPECT_THAT(g.actors, Contains(actor("20-year-old man", ActorRole::kSuspect)));
+  EXPECT_THAT(g.actors, Contains(Field(&Actor::role, ActorRole::kOfficer)));
+  EXPECT_THAT(g.actors, Not(Contains(Field(&Actor::role, ActorRole::kVictim))));
+  EXPECT_TRUE(g.targets.empty());
+  EXPECT_DOUBLE_EQ(g.confidence.actors, 1.0);  // suspect and officers
+  EXPECT_GE(g.confidence.type, 0.9);
+
+  Extraction drugs = run("", "Police arrested a man, 21, on a narcotics charge Monday in Austin. He was charged with "
+                             "possession of a controlled substance, police said.",
+                         pub);
+  ASSERT_THAT(drugs.incidents, SizeIs(1));
+  EXPECT_EQ(drugs.incidents[0].type, IncidentType::kDrugs);
+  EXPECT_EQ(drugs.incidents[0].place.name, "Austin");
+
+  // A bare arrest is an incident too, but with less evidence than a charge.
+  Extraction arrest = run("", "Police arrested a 30-year-old man in Austin on Monday.", pub);
+  ASSERT_THAT(arrest.incidents, SizeIs(1));
+  EXPECT_EQ(arrest.incidents[0].type, IncidentType::kArrest);
+  EXPECT_THAT(arrest.incidents[0].confidence.cues, Contains("outcome_only"));
+  EXPECT_LT(arrest.incidents[0].confidence.type, g.confidence.type);
+  EXPECT_LT(arrest.incidents[0].confidence.value, g.confidence.value);
+}
+
+TEST_F(CityExtractor, AnArrestAfterACrimeIsPartOfIt) {
+  const int64_t pub = ms_of(2018, 3, 7, 14);
+  Extraction e = run("", "Two men were robbed at gunpoint in Austin on Monday. A 19-year-old man was arrested at the "
+                         "scene and charged with unlawful use of a weapon.",
+                     pub);
+  ASSERT_THAT(e.incidents, SizeIs(1));
+  EXPECT_EQ(e.incidents[0].type, IncidentType::kRobbery);
+  EXPECT_THAT(e.incidents[0].actors, Contains(actor("19-year-old man", ActorRole::kSuspect)));
+  // "No one was arrested" is no arrest.
+  Extraction none = run("", "A man was robbed in Austin on Monday. No one was arrested.", pub);
+  ASSERT_THAT(none.incidents, SizeIs(1));
+  EXPECT_EQ(none.incidents[0].type, IncidentType::kRobbery);
+  Extraction alone = run("", "No one has been arrested in Austin.", pub);
+  EXPECT_TRUE(alone.incidents.empty());
+}
+
+TEST(MucRulesExtractor, EnforcementIsNoIncidentUnderPoliticalViolenceRules) {
+  Gazetteer g;
+  g.add_text("city.tsv", kCity);
+  g.build();
+  BuiltinExtractorOptions opt;
+  opt.home_regions = {"CHICAGO"};
+  opt.political_violence_rules = true;
+  BuiltinExtractor x(std::make_shared<const Gazetteer>(std::move(g)), opt);
+  ArticleText a;
+  a.text = "POLICE ARRESTED A MAN IN AUSTIN YESTERDAY AND CHARGED HIM WITH DRUG POSSESSION AND A WEAPONS VIOLATION.";
+  a.published_ms = ms_of(2018, 3, 7, 14);
+  EXPECT_TRUE(x.run(a).incidents.empty());
+}
+
+TEST_F(CityExtractor, ADeathMakesAShootingAHomicide) {
+  const int64_t pub = ms_of(2018, 3, 7, 14);
+  const std::string_view homicides[] = {
+      "A 34-year-old man was fatally shot in Austin on Monday.",
+      "A 34-year-old man was shot and killed in Austin on Monday.",
+      "A 42-year-old woman was killed in a shooting in Austin on Monday.",
+      "A man was shot in Austin on Monday. He was pronounced dead at a hospital.",
+      "A man was shot in Austin on Monday. He died at a hospital.",
+      "A man was shot in Austin on Monday. Police are investigating the death as a homicide.",
+  };
+  for (std::string_view text : homicides) {
+    Extraction e = run("", text, pub);
+    ASSERT_THAT(e.incidents, SizeIs(1)) << text;
+    EXPECT_EQ(e.incidents[0].type, IncidentType::kHomicide) << text;
+    EXPECT_EQ(muc_type_name(e.incidents[0].type), "ATTACK") << text;  // MUC keeps its type
+  }
+  Extraction victim = run("", homicides[2], pub);
+  EXPECT_THAT(victim.incidents[0].actors, Contains(actor("42-year-old woman", ActorRole::kVictim)));
+  for (std::string_view text : {"A 34-year-old man was shot and wounded in Austin on Monday.",
+                                "A man was shot in Austin on Monday. No one was killed."}) {
+    Extraction e = run("", text, pub);
+    ASSERT_THAT(e.incidents, SizeIs(1)) << text;
+    EXPECT_EQ(e.incidents[0].type, IncidentType::kShooting) << text;
+  }
+}
+
+TEST_F(CityExtractor, OutcomeWordsAreNeverActorsOrTargets) {
+  const int64_t pub = ms_of(2018, 3, 7, 14);
+  for (std::string_view text : {"A 34-year-old man was shot and wounded on Tuesday night in Austin.",
+                                "Three people were wounded and two killed in a shooting in Austin on Monday.",
+                                "A teenager was stabbed in Austin on Monday; the wounded were taken to a hospital."}) {
+    Extraction e = run("", text, pub);
+    ASSERT_FALSE(e.incidents.empty()) << text;
+    for (const Incident& inc : e.incidents) {
+      for (std::string_view bad : {"wounded", "injured", "killed", "hurt", "dead"}) {
+        EXPECT_THAT(inc.actors, Not(Contains(Field(&Actor::text, bad)))) << text;
+        EXPECT_THAT(inc.targets, Not(Contains(Field(&Target::text, bad)))) << text;
+      }
+    }
+  }
+  Extraction e = run("", "A 34-year-old man was shot and wounded on Tuesday night in Austin.", pub);
+  ASSERT_THAT(e.incidents, SizeIs(1));
+  EXPECT_THAT(e.incidents[0].actors, Contains(actor("34-year-old man", ActorRole::kVictim)));
+  EXPECT_THAT(e.incidents[0].targets, SizeIs(1));
+  // An unnamed wounded is still a victim.
+  Extraction unnamed = run("", "Two were wounded in a shooting in Austin on Monday.", pub);
+  ASSERT_FALSE(unnamed.incidents.empty());
+  EXPECT_DOUBLE_EQ(unnamed.incidents[0].confidence.actors, 0.5);
+  EXPECT_THAT(unnamed.incidents[0].confidence.cues, Not(Contains("no_target")));
+}
+
+TEST_F(CityExtractor, AnAgeAfterTheNounDescribesTheVictim) {
+  const int64_t pub = ms_of(2018, 3, 7, 14);
+  Extraction woman = run("", "A woman, 52, was shot in Austin on Monday.", pub);
+  ASSERT_THAT(woman.incidents, SizeIs(1));
+  EXPECT_THAT(woman.incidents[0].actors, Contains(actor("52-year-old woman", ActorRole::kVictim)));
+  EXPECT_THAT(woman.incidents[0].targets, Contains(Field(&Target::text, "52-year-old woman")));
+  // "a man" alone is too vague to report; with the age it is a description.
+  Extraction man = run("", "A man, 21, was robbed in Austin on Monday.", pub);
+  ASSERT_THAT(man.incidents, SizeIs(1));
+  EXPECT_THAT(man.incidents[0].actors, Contains(actor("21-year-old man", ActorRole::kVictim)));
+  // Not an age: a count or a number that is not set off by commas.
+  Extraction count = run("", "A woman, 300 feet away, was shot in Austin on Monday.", pub);
+  ASSERT_FALSE(count.incidents.empty());
+  EXPECT_THAT(count.incidents[0].actors, Not(Contains(Field(&Actor::text, HasSubstr("300-year-old")))));
 }
 
 TEST_F(CityExtractor, SafeFromManyThreads) {
