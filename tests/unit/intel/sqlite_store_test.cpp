@@ -43,7 +43,7 @@ void check_files_match(const std::string& dialect, std::span<const Migration> em
   std::sort(files.begin(), files.end());
   ASSERT_EQ(files.size(), embedded.size())
       << dialect << ": every .sql file is embedded, and only those "
-      << "(run python3 src/intel/migrations/embed.py)";
+      << "(the build embeds them: re-run cmake)";
   for (size_t i = 0; i < files.size(); ++i) {
     // NNNN_name.sql (std::regex trips GCC 12's -Wmaybe-uninitialized under ASan).
     const std::string name = files[i].filename().string();
@@ -63,7 +63,7 @@ void check_files_match(const std::string& dialect, std::span<const Migration> em
     EXPECT_EQ(embedded[i].name, stem);
     EXPECT_EQ(embedded[i].sql, read_file(files[i]))
         << name
-        << " differs from the SQL in the binary (run python3 src/intel/migrations/embed.py)";
+        << " differs from the SQL in the binary (the build embeds it: re-run the build)";
   }
 }
 
