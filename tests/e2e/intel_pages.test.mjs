@@ -200,8 +200,14 @@ describe('curation and incidents pages', () => {
     const marker = an.page.locator(`#inc-map .incident-marker[data-incident-id="${incidentId}"]`);
     await marker.waitFor();
     assert.equal(await an.page.locator('#inc-map .incident-marker').count(), 1, 'the one incident of that day');
-    await marker.click();
-    await an.page.locator('#detail-type', { hasText: `#${incidentId}` }).waitFor();
+    // The map may still be moving to fit the day's incidents (slow under load):
+    // a click that lands before it settles misses the marker, so click again.
+    const detail = an.page.locator('#detail-type', { hasText: `#${incidentId}` });
+    for (let i = 0; i < 10 && !(await detail.isVisible()); i += 1) {
+      await marker.click();
+      await detail.waitFor({ timeout: 2000 }).catch(() => {});
+    }
+    await detail.waitFor();
     assert.equal(await an.page.locator('#detail-sources a').first().getAttribute('href'), it.article.url);
     assert.match(await an.page.locator('#detail-sources').textContent(), /first report/);
     await an.page.waitForTimeout(300); // the map's first draw, for the picture

@@ -51,9 +51,9 @@ done
 [ "${alerts:-0}" -gt 0 ] || { tail -20 "$work/live.log"; echo "FAIL: the live demo raised no alert in 30 s"; exit 1; }
 code=$(curl -s -o /dev/null -w '%{http_code}' "${base}v1/alerts")
 [ "$code" = 401 ] || { echo "FAIL: /v1/alerts without a token answered $code"; exit 1; }
-curl -sf -H "Authorization: Bearer $token" "${base}v1/alerts?limit=1" | grep -q '"alert_id"' || { echo "FAIL: no alert listed"; exit 1; }
+curl -sf -H "Authorization: Bearer $token" "${base}v1/alerts?limit=1" | grep '"alert_id"' > /dev/null || { echo "FAIL: no alert listed"; exit 1; }
 if [ -f "$src/web/dist/index.html" ]; then
-  curl -sf "$base" | grep -qi '<html' || { echo "FAIL: the page is not served"; exit 1; }
+  curl -sf "$base" | grep -i '<html' > /dev/null || { echo "FAIL: the page is not served"; exit 1; }
 fi
 # The demo's synthetic news feed, served by the demo itself, becomes incidents
 # through fetch, parse, extraction, dedup and triage.
@@ -64,6 +64,6 @@ for _ in $(seq 1 600); do
   sleep 0.1
 done
 [ "${incidents:-0}" -gt 0 ] || { tail -20 "$work/live.log"; echo "FAIL: the demo's news made no incident in 60 s"; exit 1; }
-curl -sf -H "Authorization: Bearer $token" "${base}v1/intel/feeds" | grep -q '"status":"active"' || { echo "FAIL: the demo feed is not active"; exit 1; }
+curl -sf -H "Authorization: Bearer $token" "${base}v1/intel/feeds" | grep '"status":"active"' > /dev/null || { echo "FAIL: the demo feed is not active"; exit 1; }
 grep -q "$token" "$work/live/"*.jsonl 2> /dev/null && { echo "FAIL: the token reached an output file"; exit 1; }
 echo "demo_test: live demo OK ($alerts alerts, $incidents incidents from the news feed at $base)"
