@@ -41,4 +41,8 @@ size_t on_body(char* data, size_t size, size_t count, void* transfer);
 /// (redirects and 100 Continue each start a new one).
 size_t on_header(char* data, size_t size, size_t count, void* transfer);
 
+/// Whether a transfer that failed with `code` may succeed when tried again
+/// (timeouts, refused or reset connections, name resolution, TLS set-up).
+bool is_transient(CURLcode code);
+
 }  // namespace sentinel::intel::curl

@@ -1,6 +1,5 @@
 #include "intel/feed_fetcher.h"
 
-
 #include <algorithm>
 #include <cmath>
 #include <ctime>
@@ -17,25 +16,6 @@ namespace sentinel::intel {
 
 namespace {
 
-
-bool transient_curl_error(CURLcode code) {
-  switch (code) {
-    case CURLE_OPERATION_TIMEDOUT:
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
-    case CURLE_RECV_ERROR:
-    case CURLE_SEND_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-      return true;
-    default:
-      return false;
-  }
-}
 
 bool transient_status(int status) {
   return status >= 500 || status == 429 || status == 408;
@@ -125,7 +105,7 @@ FetchResult FeedFetcher::attempt(const std::string& url, const FeedValidators& v
     } else {
       result.error = std::string(curl_easy_strerror(code)) +
                      (error_buffer[0] != 0 ? std::string(": ") + error_buffer : "");
-      result.retryable = transient_curl_error(code);
+      result.retryable = curl::is_transient(code);
     }
     return result;
   }

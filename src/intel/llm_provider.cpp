@@ -31,25 +31,6 @@ std::shared_ptr<spdlog::logger> log() {
 }
 
 
-bool transient_curl_error(CURLcode code) {
-  switch (code) {
-    case CURLE_OPERATION_TIMEDOUT:
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
-    case CURLE_RECV_ERROR:
-    case CURLE_SEND_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-      return true;
-    default:
-      return false;
-  }
-}
-
 // 408 Request Timeout, 429 Too Many Requests, 5xx (Anthropic's 529
 // "overloaded" included): the service may answer later.
 bool transient_status(long status) { return status == 408 || status == 429 || status >= 500; }
@@ -229,7 +210,7 @@ Result<std::string> LlmProvider::call_once(const HttpCall& call, long* status_ou
                         prefix + "response larger than " + std::to_string(options_.max_answer_bytes) + " bytes");
     }
     // curl_easy_strerror, not the error buffer: the buffer can quote the URL.
-    return make_error(std::string(transient_curl_error(code) ? kExtractTransient : kExtractPermanent),
+    return make_error(std::string(curl::is_transient(code) ? kExtractTransient : kExtractPermanent),
                       prefix + curl_easy_strerror(code));
   }
   if (status >= 200 && status < 300) return std::move(transfer.body);
