@@ -70,6 +70,7 @@ std::vector<CorrelationEntry> make_events(uint64_t n) {
 void Correlation_NeighboursInsert(benchmark::State& state) {
   const uint64_t live_target = 200'000;
   const uint64_t timed = static_cast<uint64_t>(state.range(0));
+  const auto cap = static_cast<size_t>(state.range(1));
   const std::vector<CorrelationEntry> events = make_events(live_target + timed);
   double ns_per_op = 0, cpu_ns_per_op = 0, found_per_op = 0, live = 0;
   for (auto _ : state) {
@@ -79,7 +80,11 @@ void Correlation_NeighboursInsert(benchmark::State& state) {
     uint64_t total_found = 0;
     auto step = [&](uint64_t i) {
       const CorrelationEntry& e = events[i];
-      index.neighbours(e, found);
+      if (cap == 0) {
+        index.neighbours(e, found);
+      } else {
+        index.neighbours(e, cap, found);
+      }
       total_found += found.size();
       index.insert(e);
       newest = std::max(newest, to_ms(e.time));
@@ -106,7 +111,8 @@ void Correlation_NeighboursInsert(benchmark::State& state) {
   state.counters["live_entries"] = live;
 }
 BENCHMARK(Correlation_NeighboursInsert)
-    ->Arg(1'000'000)
+    ->Args({1'000'000, 0})
+    ->Args({1'000'000, 32})
     ->Unit(benchmark::kMillisecond)
     ->Iterations(1)
     ->Repetitions(3)

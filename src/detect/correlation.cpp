@@ -12,10 +12,14 @@
 // whose every point is beyond the radius. The survivors are filtered by the
 // exact chord distance.
 //
-// Time side. A bucket's entries are sorted by (time, seq): a binary search
-// finds the first at or after e.time - window and the scan stops after
-// e.time + window. Expiry pops a global min-heap of (time, seq) and trims the
-// front of the buckets it touched, so its cost follows what is dropped.
+// Order. A bucket's entries are sorted by seq, which is the order they
+// arrive in (the merger inserts in ingest order), so an insert appends. A
+// query for the N most recent neighbours scans its buckets newest first and
+// leaves a bucket as soon as its next entry is older than the N-th best
+// found so far: in a storm, where an event has hundreds of neighbours but the
+// caller keeps 32, it reads a few records per bucket instead of every one in
+// the window. The time test is per record. Expiry pops a global min-heap of
+// (time, seq) and removes the dropped entries from the buckets it touched.
 //
 // Storage. Entries live in fixed blocks (stable addresses, so the pointers
 // neighbours() returns and the (source, id) keys viewing entry ids stay valid
@@ -55,6 +59,13 @@ constexpr uint32_t kVersion = 2;  // 2: confidence as a double
 // levels scan fewer records but touch more bucket headers and vectors, and
 // come out slower.
 constexpr int kBucketLevels = 1;
+// The first slab a bounded neighbours() query scans (then doubled) spans
+// the seqs expected to hold kFirstSlabFill times the answer's size of the
+// scanned buckets' records (at least kMinFirstSlab seqs): a storm's answer
+// is then usually found in one or two slabs, and a sparse city's in a few
+// rather than a dozen passes over its buckets.
+constexpr uint64_t kFirstSlabFill = 2;
+constexpr uint64_t kMinFirstSlab = 64;
 // Fixed-size part of one saved entry (the id's bytes come on top).
 constexpr size_t kSavedEntryBytes = 8 + 8 + 8 + 8 + 8 + 1 + 2 + 4 + 1 + 8;
 
@@ -148,8 +159,29 @@ struct CorrelationIndex::Impl {
     bool operator<(const HeapItem& o) const { return std::tie(time, seq, slot) > std::tie(o.time, o.seq, o.slot); }
   };
   struct Hit {
+    // No initialisers: neighbours() grows its scratch vector of hits before
+    // writing them, and zeroing the slots first would cost as much as the scan.
     uint64_t seq;
     uint32_t slot;
+  };
+  // Default-initialising allocator: resize() leaves new Hits unwritten.
+  template <typename T>
+  struct NoInit : std::allocator<T> {
+    template <typename U>
+    struct rebind {
+      using other = NoInit<U>;
+    };
+    NoInit() = default;
+    template <typename U>
+    NoInit(const NoInit<U>&) noexcept {}
+    template <typename U>
+    void construct(U* p) noexcept {
+      ::new (static_cast<void*>(p)) U;
+    }
+    template <typename U, typename... Args>
+    void construct(U* p, Args&&... args) {
+      ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+    }
   };
 
   explicit Impl(const CorrelationConfig& config) : config_(config) {
@@ -191,11 +223,15 @@ struct CorrelationIndex::Impl {
 
     const Record rec{to_ms(stored.time), stored.seq, point, slot, stored.source};
     std::vector<Record>& records = bucket(cells_[leaf.parent(level_).id()], bucket_id).records;
-    // Events come nearly in time order: the position is almost always the end.
-    auto pos = std::upper_bound(records.begin(), records.end(), rec, [](const Record& a, const Record& b) {
-      return std::tie(a.time, a.seq) < std::tie(b.time, b.seq);
-    });
-    records.insert(pos, rec);
+    // The merger inserts in seq order: the position is the end but for
+    // callers that do not (tests, a repeated seq goes after its equals).
+    if (records.empty() || records.back().seq <= rec.seq) {
+      records.push_back(rec);
+    } else {
+      records.insert(std::upper_bound(records.begin(), records.end(), rec,
+                                      [](const Record& a, const Record& b) { return a.seq < b.seq; }),
+                     rec);
+    }
 
     heap_.push_back(HeapItem{rec.time, rec.seq, slot});
     std::push_heap(heap_.begin(), heap_.end());
@@ -216,9 +252,16 @@ struct CorrelationIndex::Impl {
     return cell.buckets.emplace_back(Bucket{id, {}});
   }
 
-  void neighbours(const CorrelationEntry& e, std::vector<const CorrelationEntry*>& out) const {
+  // Result order: seq, then (source, id) (before()); reads the entries only
+  // on a tie of seq.
+  bool hit_before(const Hit& a, const Hit& b) const {
+    if (a.seq != b.seq) return a.seq < b.seq;
+    return before(entries_[a.slot], entries_[b.slot]);
+  }
+
+  void neighbours(const CorrelationEntry& e, size_t max_results, std::vector<const CorrelationEntry*>& out) const {
     out.clear();
-    if (!valid_location(e.lat, e.lon) || cells_.empty()) return;
+    if (max_results == 0 || !valid_location(e.lat, e.lon) || cells_.empty()) return;
     const S2Point p = to_point(e.lat, e.lon);
     const S2CellId home = S2CellId(p).parent(level_);
     visit_.clear();
@@ -228,30 +271,74 @@ struct CorrelationIndex::Impl {
     std::sort(visit_.begin(), visit_.end());
     visit_.erase(std::unique(visit_.begin(), visit_.end()), visit_.end());
 
-    const int64_t t = to_ms(e.time);
-    const int64_t lo = saturating_sub(t, window_ms_);
-    const int64_t hi = saturating_add(t, window_ms_);
-    hits_.clear();
+    // The buckets whose cap reaches e, and the newest seq among them.
+    scan_.clear();
+    uint64_t newest = 0, oldest = UINT64_MAX, records_in_scan = 0;
     for (const S2CellId id : visit_) {
       auto it = cells_.find(id.id());
       if (it == cells_.end()) continue;
       const Cell& cell = it->second;
       for (size_t i = 0; i < cell.bounds.size(); ++i) {
         if ((p - cell.bounds[i].center).Norm2() > cell.bounds[i].reach2) continue;
-        const Bucket& b = cell.buckets[i];
-        auto r = std::lower_bound(b.records.begin(), b.records.end(), lo,
-                                  [](const Record& rec, int64_t time) { return rec.time < time; });
-        for (; r != b.records.end() && r->time <= hi; ++r) {
-          if (r->source == e.source) continue;
-          if ((p - r->point).Norm2() <= limit_length2_) hits_.push_back(Hit{r->seq, r->slot});
-        }
+        const std::vector<Record>& records = cell.buckets[i].records;
+        if (records.empty()) continue;
+        scan_.push_back(&records);
+        newest = std::max(newest, records.back().seq);
+        oldest = std::min(oldest, records.front().seq);
+        records_in_scan += records.size();
       }
     }
-    // Sorting the records' copies of seq spares a cache miss per compared entry.
-    std::sort(hits_.begin(), hits_.end(), [this](const Hit& a, const Hit& b) {
-      if (a.seq != b.seq) return a.seq < b.seq;
-      return before(entries_[a.slot], entries_[b.slot]);
-    });
+
+    const int64_t t = to_ms(e.time);
+    const int64_t lo = saturating_sub(t, window_ms_);
+    const int64_t hi = saturating_add(t, window_ms_);
+    hits_.clear();
+    // Newest first across the buckets, in slabs of seq that double in
+    // width: after a slab, every hit not yet seen is older than every hit
+    // found, so once max_results are found the scan ends. Each record is
+    // read once.
+    cursor_.resize(scan_.size());
+    for (size_t b = 0; b < scan_.size(); ++b) cursor_[b] = scan_[b]->size();
+    uint64_t width = kMinFirstSlab;
+    if (records_in_scan > 0 && max_results < records_in_scan) {
+      const double span = static_cast<double>(newest - oldest) + 1.0;
+      const double per_seq = static_cast<double>(records_in_scan) / span;
+      width = std::max<uint64_t>(kMinFirstSlab, static_cast<uint64_t>(static_cast<double>(kFirstSlabFill * max_results) / per_seq));
+    }
+    uint64_t floor = newest;
+    bool more = !scan_.empty();
+    while (more && hits_.size() < max_results) {
+      floor = floor > width ? floor - width : 0;
+      width *= 2;
+      more = false;
+      for (size_t b = 0; b < scan_.size(); ++b) {
+        const Record* const records = scan_[b]->data();
+        size_t i = cursor_[b];
+        // Branch-free filter: in a storm the tests pass for a fifth to a
+        // half of the records, which a branch would mispredict. Every record
+        // is written to the next free slot; only a match advances it.
+        size_t n = hits_.size();
+        hits_.resize(n + i);
+        Hit* const out = hits_.data();
+        for (; i > 0 && records[i - 1].seq >= floor; --i) {
+          const Record& r = records[i - 1];
+          const bool match = (r.time >= lo) & (r.time <= hi) & (r.source != e.source) &
+                             ((p - r.point).Norm2() <= limit_length2_);
+          out[n] = Hit{r.seq, r.slot};
+          n += match ? 1 : 0;
+        }
+        hits_.resize(n);
+        cursor_[b] = i;
+        more = more || i > 0;
+      }
+    }
+    const auto newer_first = [this](const Hit& a, const Hit& b) { return hit_before(b, a); };
+    if (hits_.size() > max_results) {
+      std::nth_element(hits_.begin(), hits_.begin() + static_cast<std::ptrdiff_t>(max_results), hits_.end(),
+                       newer_first);
+      hits_.resize(max_results);
+    }
+    std::sort(hits_.begin(), hits_.end(), [this](const Hit& a, const Hit& b) { return hit_before(a, b); });
     out.reserve(hits_.size());
     for (const Hit& h : hits_) out.push_back(&entries_[h.slot]);
   }
@@ -279,9 +366,10 @@ struct CorrelationIndex::Impl {
       size_t i = 0;
       while (cell.buckets[i].id != bucket_id) ++i;
       std::vector<Record>& records = cell.buckets[i].records;
-      auto keep = std::lower_bound(records.begin(), records.end(), h,
-                                   [](const Record& rec, int64_t time) { return rec.time < time; });
-      records.erase(records.begin(), keep);
+      // In seq order, an entry's time is not monotone (events arrive out of
+      // order within the lateness bound): drop every one before h, keep the
+      // rest in order.
+      std::erase_if(records, [h](const Record& rec) { return rec.time < h; });
       if (!records.empty()) continue;
       if (i + 1 != cell.buckets.size()) {
         cell.buckets[i] = std::move(cell.buckets.back());
@@ -357,7 +445,9 @@ struct CorrelationIndex::Impl {
 
   // Scratch reused across calls so the hot path does not allocate.
   mutable std::vector<S2CellId> visit_;
-  mutable std::vector<Hit> hits_;
+  mutable std::vector<Hit, NoInit<Hit>> hits_;
+  mutable std::vector<const std::vector<Record>*> scan_;
+  mutable std::vector<size_t> cursor_;
   std::vector<uint64_t> touched_;
 };
 
@@ -367,7 +457,12 @@ CorrelationIndex::CorrelationIndex(CorrelationIndex&&) noexcept = default;
 CorrelationIndex& CorrelationIndex::operator=(CorrelationIndex&&) noexcept = default;
 
 void CorrelationIndex::neighbours(const CorrelationEntry& e, std::vector<const CorrelationEntry*>& out) const {
-  impl_->neighbours(e, out);
+  impl_->neighbours(e, SIZE_MAX, out);
+}
+
+void CorrelationIndex::neighbours(const CorrelationEntry& e, size_t max_results,
+                                  std::vector<const CorrelationEntry*>& out) const {
+  impl_->neighbours(e, max_results, out);
 }
 
 bool CorrelationIndex::insert(CorrelationEntry e) { return impl_->insert(std::move(e)); }

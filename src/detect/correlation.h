@@ -66,6 +66,12 @@ class CorrelationIndex {
   /// `e` itself need not be stored. An `e` without a valid location gets none.
   void neighbours(const CorrelationEntry& e, std::vector<const CorrelationEntry*>& out) const;
 
+  /// The last `max_results` of what neighbours(e, out) gives (the most
+  /// recent by seq), still by seq ascending. Cheaper when e has many more
+  /// neighbours than that: each cell is scanned newest first and left as
+  /// soon as nothing older can make the cut.
+  void neighbours(const CorrelationEntry& e, size_t max_results, std::vector<const CorrelationEntry*>& out) const;
+
   /// Stores `e`. Returns false, changing nothing, when an entry with the same
   /// (source, id) is already stored (re-delivery) or e's location is invalid.
   bool insert(CorrelationEntry e);

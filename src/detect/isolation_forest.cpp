@@ -144,8 +144,7 @@ void IsolationForest::score_batch(std::span<const float> rows, std::span<double>
       const Node* const tree = base + tree_offsets_[t];
       const double* const terms = leaf_terms_.data() + tree_offsets_[t];
       const int32_t steps = tree_depths_[t];
-      size_t r = 0;
-      for (; r + kLanes <= count; r += kLanes) {
+      for (size_t r = 0; r + kLanes <= count; r += kLanes) {
         const Node* trees[kLanes];
         const float* xs[kLanes];
         for (size_t l = 0; l < kLanes; ++l) {
@@ -156,14 +155,16 @@ void IsolationForest::score_batch(std::span<const float> rows, std::span<double>
         walk_lanes(trees, xs, steps, leaves);
         for (size_t l = 0; l < kLanes; ++l) sums[r + l] += terms[leaves[l]];
       }
-      for (; r < count; ++r) {
-        const float* x = block + r * n_features_;
-        int32_t i = 0;
-        for (int32_t s = 0; s < steps; ++s) i = step(tree, i, x);
-        sums[r] += terms[i];
-      }
     }
-    for (size_t r = 0; r < count; ++r) out[begin + r] = normalised_score(sums[r]);
+    // Rows left over from the lane groups (all of them in a batch under
+    // kLanes, the common case in the pipeline's small epochs) walk their
+    // trees eight at a time as score() does: one row per tree would be a
+    // single chain of dependent loads.
+    const size_t grouped = count - count % kLanes;
+    for (size_t r = 0; r < grouped; ++r) out[begin + r] = normalised_score(sums[r]);
+    for (size_t r = grouped; r < count; ++r) {
+      out[begin + r] = score(std::span<const float>(block + r * n_features_, n_features_));
+    }
   }
 }
 
@@ -174,6 +175,14 @@ double IsolationForest::confidence(double score) {
 namespace {
 
 // Grows fitted trees into the flat pre-order layout.
+//
+// Each tree's sample is first copied into a small column-major block (at most
+// 32768 rows x the features; 7 KB for 256 rows x 7), so a node's min/max scan
+// reads one contiguous column instead of strided rows of the whole input, and
+// the partition is branch-free (a random threshold makes the branch of a
+// plain std::partition unpredictable). Neither changes a tree: the random
+// draws do not depend on the order of the rows inside a node, and the split
+// test is the same float64 compare.
 class ForestBuilder {
  public:
   // Fit state for one forest.
@@ -182,19 +191,28 @@ class ForestBuilder {
     for (size_t f = 0; f < n_features; ++f) features_[f] = f;
   }
 
-  // Grows one tree over the sample `indices` into `nodes` and `terms`;
-  // returns its depth (edges on the longest path).
-  int32_t grow(std::vector<uint32_t>& indices, std::mt19937_64& rng, std::vector<IsolationForest::Node>& nodes,
+  // Grows one tree over the sample `indices` (rows of the input) into
+  // `nodes` and `terms`; returns its depth (edges on the longest path).
+  int32_t grow(std::span<const uint32_t> indices, std::mt19937_64& rng, std::vector<IsolationForest::Node>& nodes,
                std::vector<double>& terms) {
     root_ = nodes.size();
     depth_reached_ = 0;
-    grow_node(indices.data(), indices.data() + indices.size(), 0, rng, nodes, terms);
+    const size_t m = indices.size();
+    stride_ = m;
+    columns_.resize(m * n_features_);
+    for (size_t i = 0; i < m; ++i) {
+      const float* row = rows_.data() + static_cast<size_t>(indices[i]) * n_features_;
+      for (size_t f = 0; f < n_features_; ++f) columns_[f * m + i] = row[f];
+    }
+    local_.resize(m);
+    for (size_t i = 0; i < m; ++i) local_[i] = static_cast<uint32_t>(i);
+    values_.resize(m);
+    right_.resize(m);
+    grow_node(local_.data(), local_.data() + m, 0, rng, nodes, terms);
     return depth_reached_;
   }
 
  private:
-  float value(uint32_t row, size_t feature) const { return rows_[static_cast<size_t>(row) * n_features_ + feature]; }
-
   // Pre-order: the node, then its whole left subtree, then the right one.
   // Recursion depth is bounded by max_depth_ (8 for 256 samples).
   void grow_node(uint32_t* begin, uint32_t* end, int depth, std::mt19937_64& rng,
@@ -210,19 +228,34 @@ class ForestBuilder {
         const size_t pick = static_cast<size_t>(uniform_below(rng, remaining));
         const size_t feature = features_[pick];
         std::swap(features_[pick], features_[remaining - 1]);
-        float lo = value(*begin, feature);
+        const float* const column = columns_.data() + feature * stride_;
+        float* const values = values_.data();
+        float lo = column[*begin];
         float hi = lo;
-        for (const uint32_t* it = begin + 1; it != end; ++it) {
-          const float v = value(*it, feature);
+        for (size_t k = 0; k < count; ++k) {
+          const float v = column[begin[k]];
+          values[k] = v;
           lo = std::min(lo, v);
           hi = std::max(hi, v);
         }
         if (static_cast<double>(hi) <= static_cast<double>(lo) + kFeatureThreshold) continue;
         double threshold = static_cast<double>(lo) + uniform01(rng) * (static_cast<double>(hi) - static_cast<double>(lo));
         if (threshold >= static_cast<double>(hi)) threshold = lo;
-        uint32_t* middle = std::partition(begin, end, [&](uint32_t row) {
-          return static_cast<double>(value(row, feature)) <= threshold;
-        });
+        // Branch-free partition: rows at or below go to the front in place
+        // (the write index never passes the read index), the others to a
+        // scratch list copied in behind them.
+        size_t left = 0, right = 0;
+        uint32_t* const spill = right_.data();
+        for (size_t k = 0; k < count; ++k) {
+          const uint32_t row = begin[k];
+          const bool goes_left = static_cast<double>(values[k]) <= threshold;
+          begin[left] = row;
+          spill[right] = row;
+          left += goes_left ? 1 : 0;
+          right += goes_left ? 0 : 1;
+        }
+        std::copy_n(spill, right, begin + left);
+        uint32_t* const middle = begin + left;
         nodes[self].threshold = threshold_as_float(threshold);
         nodes[self].feature = static_cast<uint16_t>(feature);
         grow_node(begin, middle, depth + 1, rng, nodes, terms);
@@ -239,6 +272,11 @@ class ForestBuilder {
   size_t n_features_;
   int max_depth_;
   std::vector<size_t> features_;
+  std::vector<float> columns_;   // this tree's sample, column-major (stride_ rows)
+  size_t stride_ = 0;
+  std::vector<uint32_t> local_;  // rows of columns_, partitioned node by node
+  std::vector<float> values_;    // a node's values of the feature it splits on
+  std::vector<uint32_t> right_;  // partition scratch
   size_t root_ = 0;
   int depth_reached_ = 0;
 };
@@ -481,12 +519,43 @@ Result<std::optional<double>> OnlineIsolationForest::observe(std::span<const flo
                                             std::to_string(options_.n_features));
   }
   std::optional<double> result = score(row);
-  std::copy(row.begin(), row.end(), ring_.begin() + static_cast<std::ptrdiff_t>(ring_next_ * options_.n_features));
+  add_to_sample(row.data());
+  if (++since_build_ == options_.rebuild_every) rebuild();
+  return result;
+}
+
+void OnlineIsolationForest::add_to_sample(const float* row) {
+  std::copy_n(row, options_.n_features,
+              ring_.begin() + static_cast<std::ptrdiff_t>(ring_next_ * options_.n_features));
   ring_next_ = (ring_next_ + 1) % options_.sample_size;
   ring_filled_ = std::min(ring_filled_ + 1, options_.sample_size);
   ++observed_;
-  if (++since_build_ == options_.rebuild_every) rebuild();
-  return result;
+}
+
+Status OnlineIsolationForest::observe_batch(std::span<const float> rows, std::span<std::optional<double>> out) {
+  const size_t d = options_.n_features;
+  if (rows.size() != out.size() * d) {
+    return make_error("feature_vector", "batch of " + std::to_string(rows.size()) + " values for " +
+                                            std::to_string(out.size()) + " rows of " + std::to_string(d));
+  }
+  size_t i = 0;
+  while (i < out.size()) {
+    // Every row before the next rebuild is scored by the current forest.
+    const size_t chunk = std::min<size_t>(out.size() - i, options_.rebuild_every - since_build_);
+    const std::span<const float> block = rows.subspan(i * d, chunk * d);
+    if (forest_) {
+      scores_.resize(chunk);
+      forest_->score_batch(block, scores_);
+      for (size_t k = 0; k < chunk; ++k) out[i + k] = scores_[k];
+    } else {
+      std::fill_n(out.begin() + static_cast<std::ptrdiff_t>(i), chunk, std::nullopt);
+    }
+    for (size_t k = 0; k < chunk; ++k) add_to_sample(block.data() + k * d);
+    since_build_ += chunk;
+    if (since_build_ == options_.rebuild_every) rebuild();
+    i += chunk;
+  }
+  return Ok{};
 }
 
 void OnlineIsolationForest::rebuild() {

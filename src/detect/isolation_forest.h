@@ -152,6 +152,13 @@ class OnlineIsolationForest {
   /// sample. Returns an error if row.size() != n_features.
   Result<std::optional<double>> observe(std::span<const float> row);
 
+  /// observe() over out.size() rows (row-major in `rows`), with the same
+  /// scores, sample and rebuilds as calling it row by row: the rows up to
+  /// each rebuild are scored together (IsolationForest::score_batch, the
+  /// same bits as score()). Returns an error, changing nothing, if
+  /// rows.size() != out.size() * n_features.
+  Status observe_batch(std::span<const float> rows, std::span<std::optional<double>> out);
+
   /// Checkpoint state: the sample ring, the counters and the current trees
   /// (not refitted on load: the rows they were fitted on may have left the ring).
   void save(ByteWriter& out) const;
@@ -169,6 +176,7 @@ class OnlineIsolationForest {
 
  private:
   void rebuild();
+  void add_to_sample(const float* row);
 
   Options options_;
   std::vector<float> ring_;  ///< sample_size * n_features values
@@ -178,6 +186,7 @@ class OnlineIsolationForest {
   uint64_t since_build_ = 0;
   uint64_t rebuild_count_ = 0;
   std::optional<IsolationForest> forest_;
+  std::vector<double> scores_;  // observe_batch scratch
 };
 
 }  // namespace sentinel::detect

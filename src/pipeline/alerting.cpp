@@ -184,7 +184,9 @@ struct AlertStage::Impl {
     }
   }
   std::vector<BiasChange> bias_changes;
-  std::string line, reasons;
+  std::string line, reasons, ref;
+  std::vector<float> ml_rows;                  // the epoch's window features, row-major
+  std::vector<std::optional<double>> ml_scores;
 
   Impl(const Config& c, const Enricher& en, const detect::GeofenceIndex* g, const Interner& src, const Interner& ty, FileSink& out, AuditFn a,
        AlertCounters& k, LatencyHistogram* h)
@@ -268,13 +270,17 @@ struct AlertStage::Impl {
     emit(o, *a, ingest_time, gate);
   }
 
+  /// One audit record for a candidate under its gate; `details(w)` adds the
+  /// members that say why. (A template, not std::function: this runs for
+  /// every suppressed candidate, and a capturing lambda would allocate.)
+  template <typename Details>
   void suppress(EventTime ts, std::string_view ref, std::string_view type, std::string_view why,
-                const std::function<void(JsonWriter&)>& details) {
+                const Details& details) {
     counters.suppressed.fetch_add(1, std::memory_order_relaxed);
     reasons.clear();
     JsonWriter w(reasons);
     w.begin_object().member("type", type).member("reason", why);
-    if (details) details(w);
+    details(w);
     w.end_object();
     audit(ts, AuditDecision::kSuppressed, ref, reasons);
   }
@@ -337,10 +343,8 @@ struct AlertStage::Impl {
       entry.type = e.type;
       entry.severity = e.severity;
       entry.id = e.id;
-      correlation.neighbours(entry, neighbours);
-      // Ordered by seq: keep the most recent ones.
-      const size_t cap = config.correlation.max_neighbours;
-      if (neighbours.size() > cap) neighbours.erase(neighbours.begin(), neighbours.end() - static_cast<std::ptrdiff_t>(cap));
+      // The most recent max_neighbours, ordered by seq.
+      correlation.neighbours(entry, config.correlation.max_neighbours, neighbours);
       if ((e.roles & SignalEvent::kCorrelate) != 0) correlation.insert(std::move(entry));
     }
     // Other sources that corroborate: best confidence per source at or
@@ -505,8 +509,9 @@ struct AlertStage::Impl {
     // A window has no event id of its own: name it by its place, start and
     // count, so a re-emission with a higher count (late events) is new
     // evidence for its alert, and a repeat of the same result is not.
-    c.event_ids.push_back(
-        fmt::format("window:{}/{}/{}#{}", c.cell_token, c.category, format_rfc3339(r.start), r.count));
+    std::string id;
+    window_ref(r, c.cell_token, c.category, id);
+    c.event_ids.push_back(std::move(id));
     for (uint32_t bits = r.sources; bits != 0; bits &= bits - 1) {
       c.sources.emplace_back(sources.name(static_cast<SourceId>(std::countr_zero(bits))));
     }
@@ -559,25 +564,70 @@ struct AlertStage::Impl {
     x[6] = static_cast<float>(std::cos(angle));
   }
 
+  /// A window's isolation-forest score, one at a time (live: the budget is
+  /// checked between windows).
   void handle_ml(const WindowRecord& r, EventTime now) {
     std::array<float, kWindowFeatures> x{};
     features(r, x);
     const Result<std::optional<double>> scored = forest->observe(x);
-    if (!scored.ok() || !scored.value()) return;  // warm-up
+    if (!scored.ok()) return;
+    handle_ml_score(r, now, scored.value());
+  }
+
+  /// Replay: the epoch's windows for the forest, in order, scored in
+  /// batches (OnlineIsolationForest::observe_batch gives the same scores as
+  /// observe() one by one). ml_scores[i] belongs to the i-th window that
+  /// wants_ml().
+  static bool wants_ml(const WindowRecord& r) {
+    return r.kind == WindowKind::kTumbling && !r.retracted && r.revision == 0;
+  }
+  void score_windows(std::span<const WindowRecord> records) {
+    ml_rows.clear();
+    std::array<float, kWindowFeatures> x{};
+    for (const WindowRecord& r : records) {
+      if (!wants_ml(r)) continue;
+      features(r, x);
+      ml_rows.insert(ml_rows.end(), x.begin(), x.end());
+    }
+    ml_scores.assign(ml_rows.size() / kWindowFeatures, std::nullopt);
+    if (!forest->observe_batch(ml_rows, ml_scores).ok()) ml_scores.assign(ml_scores.size(), std::nullopt);
+  }
+
+  /// "window:CELL/CATEGORY/START#COUNT": the event id a window's candidate
+  /// carries (window_candidate), written into `out`.
+  void window_ref(const WindowRecord& r, std::string_view cell_token, std::string_view category,
+                  std::string& out) const {
+    out.assign("window:");
+    out += cell_token;
+    out += '/';
+    out += category;
+    out += '/';
+    append_rfc3339(out, r.start);
+    out += '#';
+    const fmt::format_int count(r.count);
+    out.append(count.data(), count.size());
+  }
+
+  void handle_ml_score(const WindowRecord& r, EventTime now, std::optional<double> scored) {
+    if (!scored) return;  // warm-up
     counters.windows_scored.fetch_add(1, std::memory_order_relaxed);
-    const double confidence = detect::IsolationForest::confidence(*scored.value());
+    const double confidence = detect::IsolationForest::confidence(*scored);
     if (confidence <= config.ml.candidate_confidence) return;
-    int32_t district = -1;
-    AlertCandidate c = window_candidate(AlertType::kMlAnomaly, r, district);
     if (confidence < config.thresholds.ml_anomaly) {
-      suppress(r.start, c.event_ids.front(), "ml_anomaly", "confidence below thresholds.ml_anomaly",
-               [&](JsonWriter& w) {
-                 w.member("cell", c.cell_token).member("category", c.category);
-                 w.member("confidence", round_term(confidence)).member("threshold", config.thresholds.ml_anomaly);
-                 w.member("count", r.count);
-               });
+      // Most scored windows that get this far stop here (one audit record
+      // each): only what the record shows is built, not the whole candidate.
+      const std::string cell_token = Enricher::cell_token(r.key.cell);
+      const std::string_view category = types.name(r.key.category);
+      window_ref(r, cell_token, category, ref);
+      suppress(r.start, ref, "ml_anomaly", "confidence below thresholds.ml_anomaly", [&](JsonWriter& w) {
+        w.member("cell", cell_token).member("category", category);
+        w.member("confidence", round_term(confidence)).member("threshold", config.thresholds.ml_anomaly);
+        w.member("count", r.count);
+      });
       return;
     }
+    int32_t district = -1;
+    AlertCandidate c = window_candidate(AlertType::kMlAnomaly, r, district);
     c.has_confidence = true;
     c.confidence = confidence;
     c.score = window_score(c, r, now);
@@ -612,10 +662,17 @@ struct AlertStage::Impl {
     const bool enforce_budget = live;
     bool over_budget = false;
     uint64_t unscored = 0;
+    const bool batched = forest && !enforce_budget;
+    if (batched) score_windows(records);
+    size_t scored = 0;
     for (const WindowRecord& r : records) {
       if (r.kind != WindowKind::kTumbling || r.retracted) continue;
       if (spike) handle_spike(r, now);
       if (forest && r.revision == 0) {
+        if (batched) {
+          handle_ml_score(r, now, ml_scores[scored++]);
+          continue;
+        }
         if (enforce_budget && !over_budget && std::chrono::steady_clock::now() >= budget_end) over_budget = true;
         if (over_budget) {
           ++unscored;

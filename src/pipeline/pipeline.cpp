@@ -172,6 +172,21 @@ struct Pipeline::Impl {
 
   static constexpr size_t kMaxCachedKeys = 1 << 20;
   absl::flat_hash_map<WindowKey, std::string> key_text;  // merger thread only
+  /// The last time rendered, as text: an epoch's records are sorted by end,
+  /// and most of them share their start and end with the record before.
+  struct TimeText {
+    EventTime time = kMinEventTime;
+    std::string text = format_rfc3339(kMinEventTime);
+    void append(std::string& out, EventTime t) {
+      if (t != time) {
+        time = t;
+        text.clear();
+        append_rfc3339(text, t);
+      }
+      out += text;
+    }
+  };
+  TimeText start_text, end_text;  // merger thread only
 
   mutable std::mutex highlight_mutex;
   std::string highlight;
@@ -349,15 +364,17 @@ struct Pipeline::Impl {
     out += R"({"kind":")";
     out += window_kind_name(r.kind);
     out += R"(","start":")";
-    append_rfc3339(out, r.start);
+    start_text.append(out, r.start);
     out += R"(","end":")";
-    append_rfc3339(out, r.end);
+    end_text.append(out, r.end);
     out += "\",";
     out += it->second;
     out += R"(,"count":)";
-    out += fmt::format_int(r.count).str();
+    const fmt::format_int count(r.count);
+    out.append(count.data(), count.size());
     out += R"(,"revision":)";
-    out += fmt::format_int(r.revision).str();
+    const fmt::format_int revision(r.revision);
+    out.append(revision.data(), revision.size());
     if (r.retracted) out += R"(,"retracted":true)";
     out += '}';
   }

@@ -269,6 +269,14 @@ TEST_P(CorrelationBruteForce, MatchesAnExhaustiveScan) {
     const std::vector<uint64_t> got = query(index, probe);
     total_found += got.size();
     ASSERT_EQ(got, expected) << place.name << " probe " << q;
+    // A bounded query is the newest `cap` of the full answer, still ascending.
+    for (const size_t cap : {size_t{0}, size_t{1}, size_t{7}, size_t{32}, size_t{5000}}) {
+      std::vector<const CorrelationEntry*> found;
+      index.neighbours(probe, cap, found);
+      const size_t keep = std::min(cap, expected.size());
+      const std::vector<uint64_t> newest(expected.end() - static_cast<std::ptrdiff_t>(keep), expected.end());
+      ASSERT_EQ(seqs(found), newest) << place.name << " probe " << q << " cap " << cap;
+    }
   }
   EXPECT_GT(compared, 290u);
   EXPECT_GT(total_found, 1000u);  // the comparison is not between empty lists
@@ -279,6 +287,44 @@ INSTANTIATE_TEST_SUITE_P(Correlation, CorrelationBruteForce,
                                            Place{"cube_vertex", 35.264389682754654, 45.0},
                                            Place{"antimeridian", -10.0, 180.0}, Place{"pole", 89.995, 0.0}),
                          [](const ::testing::TestParamInfo<Place>& info) { return std::string(info.param.name); });
+
+// Bounded queries over a stream like the pipeline's: seq in arrival order,
+// times out of order within a few minutes, expiry as time moves on, and
+// entries inserted out of seq order or sharing a seq (which the index must
+// still order by (seq, source, id)).
+TEST(Correlation, BoundedQueriesFollowTheStreamThroughExpiry) {
+  const CorrelationConfig config;
+  CorrelationIndex index{config};
+  std::mt19937_64 rng(777);
+  std::uniform_real_distribution<double> bearing(0, 360), dist(0, 900);
+  std::uniform_int_distribution<int64_t> disorder(0, 180'000);
+  std::uniform_int_distribution<int> source(1, 3);
+  std::vector<CorrelationEntry> live;
+  size_t checked = 0;
+  for (uint64_t i = 0; i < 6000; ++i) {
+    const LatLon p = destination(kChicagoLat, kChicagoLon, bearing(rng), dist(rng));
+    // Every 50th entry repeats the previous seq; every 97th arrives with an
+    // older seq than the one before it.
+    const uint64_t seq = i % 50 == 0 && i > 0 ? i : i % 97 == 0 && i > 1 ? i - 1 : i + 1;
+    CorrelationEntry e = entry(seq, static_cast<SourceId>(source(rng)), p.lat, p.lon,
+                               kT0 + Millis(static_cast<int64_t>(i) * 1'000 - disorder(rng)));
+    e.id = "id-" + std::to_string(i);
+    if (i % 10 == 0) {
+      std::vector<const CorrelationEntry*> full, bounded;
+      index.neighbours(e, full);
+      index.neighbours(e, 32, bounded);
+      const size_t keep = std::min<size_t>(32, full.size());
+      ASSERT_EQ(std::vector<const CorrelationEntry*>(full.end() - static_cast<std::ptrdiff_t>(keep), full.end()),
+                bounded)
+          << "event " << i;
+      checked += keep == 32 ? 1 : 0;
+    }
+    ASSERT_TRUE(index.insert(e));
+    if (i % 100 == 99) index.expire(kT0 + Millis(static_cast<int64_t>(i) * 1'000 - 20 * 60'000));
+  }
+  EXPECT_GT(checked, 400u);  // most queries had more neighbours than the cap
+  EXPECT_LT(index.size(), 6000u);
+}
 
 TEST(Correlation, AcrossACubeFaceEdge) {
   // Face 0 (+x) ends at 45°E on the equator, where face 1 (+y) begins.

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -334,14 +335,21 @@ std::vector<float> online_stream(size_t n, uint32_t state) {
   return out;
 }
 
-TEST(OnlineIsolationForestTest, WarmsUpThenRebuildsEveryK) {
+// A two-feature online forest's options.
+OnlineIsolationForest::Options online_options(size_t sample_size, size_t rebuild_every, int n_estimators,
+                                              int max_samples, uint64_t seed) {
   OnlineIsolationForest::Options options;
   options.n_features = 2;
-  options.sample_size = 64;
-  options.rebuild_every = 32;
-  options.n_estimators = 20;
-  options.max_samples = 32;
-  options.base_seed = 9;
+  options.sample_size = sample_size;
+  options.rebuild_every = rebuild_every;
+  options.n_estimators = n_estimators;
+  options.max_samples = max_samples;
+  options.base_seed = seed;
+  return options;
+}
+
+TEST(OnlineIsolationForestTest, WarmsUpThenRebuildsEveryK) {
+  const OnlineIsolationForest::Options options = online_options(64, 32, 20, 32, 9);
   OnlineIsolationForest online(options);
   const std::vector<float> stream = online_stream(200, 1);
   for (size_t i = 0; i < 200; ++i) {
@@ -364,13 +372,7 @@ TEST(OnlineIsolationForestTest, WarmsUpThenRebuildsEveryK) {
 }
 
 TEST(OnlineIsolationForestTest, SameSeedAndOrderGiveSameScores) {
-  OnlineIsolationForest::Options options;
-  options.n_features = 2;
-  options.sample_size = 128;
-  options.rebuild_every = 50;
-  options.n_estimators = 25;
-  options.max_samples = 64;
-  options.base_seed = 77;
+  const OnlineIsolationForest::Options options = online_options(128, 50, 25, 64, 77);
   const std::vector<float> stream = online_stream(400, 5);
   auto run = [&](uint64_t seed) {
     auto o = options;
@@ -390,14 +392,76 @@ TEST(OnlineIsolationForestTest, SameSeedAndOrderGiveSameScores) {
 }
 
 
+TEST(OnlineIsolationForestTest, BatchObserveMatchesOneByOne) {
+  const OnlineIsolationForest::Options options = online_options(64, 24, 15, 32, 11);
+  const std::vector<float> stream = online_stream(500, 4);
+  OnlineIsolationForest single(options), batched(options);
+  std::vector<std::optional<double>> expected;
+  for (size_t i = 0; i < 500; ++i) {
+    expected.push_back(*single.observe(std::span<const float>(stream).subspan(2 * i, 2)));
+  }
+  // Batches of 0 to 60 rows: some inside one forest's life, some across
+  // one or two rebuilds.
+  std::vector<std::optional<double>> got;
+  size_t at = 0, size = 0;
+  while (at < 500) {
+    const size_t n = std::min<size_t>(size % 61, 500 - at);
+    std::vector<std::optional<double>> out(n, 42.0);
+    ASSERT_TRUE(batched.observe_batch(std::span<const float>(stream).subspan(2 * at, 2 * n), out).ok());
+    got.insert(got.end(), out.begin(), out.end());
+    at += n;
+    size += 17;
+  }
+  ASSERT_EQ(got.size(), expected.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    ASSERT_EQ(got[i].has_value(), expected[i].has_value()) << "vector " << i;
+    if (got[i]) {
+      EXPECT_EQ(std::bit_cast<uint64_t>(*got[i]), std::bit_cast<uint64_t>(*expected[i])) << "vector " << i;
+    }
+  }
+  EXPECT_EQ(batched.rebuild_count(), single.rebuild_count());
+  ByteWriter a, b;
+  single.save(a);
+  batched.save(b);
+  EXPECT_EQ(a.buffer(), b.buffer());
+  // A ragged batch is refused and changes nothing.
+  std::vector<std::optional<double>> two(2);
+  EXPECT_FALSE(batched.observe_batch(std::span<const float>(stream).first(3), two).ok());
+  EXPECT_EQ(batched.observed(), 500u);
+}
+
+TEST(IsolationForestTest, ScoreBatchMatchesScoreForEveryBatchSize) {
+  const Dataset data = load_dataset("gauss20d");
+  const auto forest = IsolationForest::fit(data.rows, data.n_features, {40, 128, 5});
+  for (size_t n : {1u, 2u, 15u, 16u, 17u, 63u, 64u, 65u, 100u}) {
+    std::vector<double> out(n);
+    forest.score_batch(std::span<const float>(data.rows).first(n * data.n_features), out);
+    for (size_t r = 0; r < n; ++r) {
+      const double one = forest.score(std::span<const float>(data.rows).subspan(r * data.n_features, data.n_features));
+      ASSERT_EQ(std::bit_cast<uint64_t>(out[r]), std::bit_cast<uint64_t>(one)) << n << " rows, row " << r;
+    }
+  }
+}
+
+// The trees fit() grows are part of every replay's output (the pipeline's
+// online forest refits them): pinned by a digest of the saved forest, taken
+// from the builder as it was before its column-major rewrite. A change here
+// changes alerts; it must be deliberate.
+TEST(IsolationForestTest, FitGrowsThePinnedTrees) {
+  const Dataset data = load_dataset("breast_cancer_anom");
+  auto digest = [&](const IsolationForest::Options& o) {
+    ByteWriter w;
+    IsolationForest::fit(data.rows, data.n_features, o).save(w);
+    uint64_t h = 1469598103934665603ull;  // FNV-1a
+    for (const char c : w.buffer()) h = (h ^ static_cast<uint8_t>(c)) * 1099511628211ull;
+    return h;
+  };
+  EXPECT_EQ(digest({100, 256, 0}), 13192816156538287105ull);
+  EXPECT_EQ(digest({37, 64, 12345}), 8751872497448763296ull);
+}
+
 TEST(OnlineIsolationForestTest, CheckpointMidStreamResumesIdentically) {
-  OnlineIsolationForest::Options options;
-  options.n_features = 2;
-  options.sample_size = 64;
-  options.rebuild_every = 24;
-  options.n_estimators = 15;
-  options.max_samples = 32;
-  options.base_seed = 3;
+  const OnlineIsolationForest::Options options = online_options(64, 24, 15, 32, 3);
   const std::vector<float> stream = online_stream(300, 2);
   auto row = [&](size_t i) { return std::span<const float>(stream).subspan(2 * i, 2); };
   OnlineIsolationForest straight(options);
