@@ -60,7 +60,7 @@ const MucSetup& muc() {
     opt.home_regions = {"EL SALVADOR", "GUATEMALA", "HONDURAS", "ARGENTINA", "BOLIVIA",
                         "CHILE",       "COLOMBIA",  "ECUADOR",  "PERU"};
     opt.political_violence_rules = true;
-    opt.min_confidence = 0.23;  // tools/muc_score's threshold
+    opt.min_confidence = 0.25;  // tools/muc_score's threshold
     s.extractor = std::make_unique<BuiltinExtractor>(g, opt);
     for (auto& m : muc::read_messages(read_file(kMuc + "/tst1/tst1-muc3"))) {
       s.bytes += m.text.size();

@@ -126,7 +126,7 @@ const Setup& setup() {
     opt.home_regions = {"EL SALVADOR", "GUATEMALA", "HONDURAS", "ARGENTINA", "BOLIVIA",
                         "CHILE",       "COLOMBIA",  "ECUADOR",  "PERU"};
     opt.political_violence_rules = true;
-    opt.min_confidence = 0.23;  // tools/muc_score's threshold
+    opt.min_confidence = 0.25;  // tools/muc_score's threshold
     out.extractor = std::make_unique<BuiltinExtractor>(g, opt);
     out.triage = std::make_unique<Triage>();
 

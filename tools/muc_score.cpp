@@ -6,7 +6,7 @@
 //   muc_score --texts tests/data/muc34/tst1/tst1-muc3 --keys tests/data/muc34/tst1/key-tst1.v7
 //             [--texts ... --keys ...] [--data tests/data/muc34] [--mapping type|muc4]
 //             [--json OUT] [--errors] [--slot-errors date|location]
-//             [--relevance-model FILE|none] [--dump-candidates FILE]
+//             [--relevance-model FILE|none] [--dump-candidates FILE] [--fold-models DIR]
 //
 // The extractor is set up for the MUC domain: the MUC place lists and
 // DATA/places-extra.tsv, DATA/organisations.txt, DATA/relevance_model.tsv,
@@ -16,9 +16,11 @@
 #include <chrono>
 #include <ctime>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -68,12 +70,14 @@ int main(int argc, char** argv) {
   std::string dump;
   std::string model;
   std::string slot_errors;
+  std::string fold_models;
+  bool slot_all = false;
   bool weekday_exact = false;
   bool today_before = false;
   bool no_lead_place = false;
   bool dateline_city = false;
   // Chosen by 5-fold cross-validation on DEV (tests/data/muc34/train_relevance.py).
-  double min_conf = 0.23;
+  double min_conf = 0.25;
   app.add_option("--texts", texts, "MUC text file(s)")->required();
   app.add_option("--keys", keys, "answer-key file(s)")->required();
   app.add_option("--data", data, "folder with the place lists and organisations.txt");
@@ -85,13 +89,17 @@ int main(int argc, char** argv) {
   app.add_flag("--today-before", today_before, "write dates resolved to the dateline day as '- DAY'");
   app.add_flag("--no-lead-place", no_lead_place, "do not fall back to the place of the first sentence");
   app.add_flag("--dateline-city", dateline_city, "fall back to the dateline city before the country");
-  app.add_option("--min-confidence", min_conf, "the extractor's reporting threshold (default 0.23, from CV on DEV)");
+  app.add_option("--min-confidence", min_conf, "the extractor's reporting threshold (default 0.25, from CV on DEV)");
   app.add_option("--slot-errors", slot_errors, "print matched pairs whose date or location is not correct (tuning)")
       ->check(CLI::IsMember({"date", "location"}));
   app.add_option("--relevance-model", model, "relevance model file (default: DATA/relevance_model.tsv; 'none' = built-in weights)");
   app.add_option("--dump-candidates", dump,
                  "write every candidate incident (threshold 0) as 'label<TAB>message<TAB>cues' for fitting the "
                  "relevance model on DEV (label 1 = mapped to a key template)");
+  app.add_flag("--slot-all", slot_all, "with --slot-errors: print the correct pairs too (COR)");
+  app.add_option("--fold-models", fold_models,
+                 "cross-validation on DEV: DIR/fold-N.tsv relevance models, each scoring the messages listed in "
+                 "DIR/fold-N.ids (written by train_relevance.py; messages in no list use fold 0)");
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -116,7 +124,22 @@ int main(int argc, char** argv) {
       dump_out.open(dump);
       if (!dump_out) throw std::runtime_error(dump + ": cannot write");
     }
-    BuiltinExtractor extractor(gazetteer, opt);
+    // One extractor per relevance model: the single one, or one per
+    // cross-validation fold, each scoring only its held-out messages.
+    std::vector<std::unique_ptr<BuiltinExtractor>> extractors;
+    std::map<std::string, size_t> fold_of;
+    if (fold_models.empty()) {
+      extractors.push_back(std::make_unique<BuiltinExtractor>(gazetteer, opt));
+    }
+    for (size_t f = 0; !fold_models.empty(); ++f) {
+      std::string base = fold_models + "/fold-" + std::to_string(f);
+      if (!std::filesystem::exists(base + ".tsv")) break;
+      opt.relevance_model_file = base + ".tsv";
+      extractors.push_back(std::make_unique<BuiltinExtractor>(gazetteer, opt));
+      std::istringstream ids(read_file(base + ".ids"));
+      for (std::string id; std::getline(ids, id);) fold_of[id] = f;
+    }
+    if (extractors.empty()) throw std::runtime_error(fold_models + ": no fold-0.tsv");
     muc::ResponseOptions ropt;
     ropt.weekday_as_before_anchor = !weekday_exact;
     ropt.anchor_day_as_before_anchor = today_before;
@@ -150,6 +173,8 @@ int main(int argc, char** argv) {
       auto t0 = std::chrono::steady_clock::now();
       timespec c0{}, c1{};
       clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
+      auto fold = fold_of.find(m.id);
+      const BuiltinExtractor& extractor = *extractors[fold == fold_of.end() ? 0 : fold->second];
       Extraction e = extractor.run(a);
       clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
       extract_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -170,8 +195,9 @@ int main(int argc, char** argv) {
           muc::Match mt = resp.empty() ? muc::Match::kIncorrect
                           : date       ? muc::match_date(key, resp)
                                        : muc::match_location(key, resp);
-          if (mt == muc::Match::kCorrect) continue;
-          std::printf("%s %s KEY %s | RSP %s\n", m.id.c_str(), mt == muc::Match::kPartial ? "PAR" : "INC",
+          if (mt == muc::Match::kCorrect && !slot_all) continue;
+          std::printf("%s %s KEY %s | RSP %s\n", m.id.c_str(),
+                      mt == muc::Match::kCorrect ? "COR" : mt == muc::Match::kPartial ? "PAR" : "INC",
                       key.front().c_str(), resp.c_str());
         }
       }

@@ -124,6 +124,11 @@ constexpr TypeEvidence kEvidence[] = {
     {"molotov cocktail", kArson, 0.8f, kT},
     {"molotov cocktails", kArson, 0.8f, kT},
     {"fire was set", kArson, 1.0f, kT},
+    {"on fire", kArson, 0.8f, kT},  // "set the factory on fire": the matcher has no gaps
+    {"set ablaze", kArson, 1.0f, kT},
+    {"ablaze", kArson, 0.8f, kT},
+    {"set alight", kArson, 1.0f, kT},
+    {"burn", kArson, 0.5f, kT},
     // Robbery (and the city's property crimes).
     {"robbery", kRobbery, 1.0f, kT},
     {"robberies", kRobbery, 0.6f, kT},

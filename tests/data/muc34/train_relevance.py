@@ -10,14 +10,20 @@ message's words) and "sword:TOKEN" (the words of the candidate's first
 sentence) weights of a logistic regression (L2-regularised, plain SGD: no
 third-party packages). Words count once per message / sentence.
 
-Usage: train_relevance.py CANDIDATES.tsv DEV_DIR KEY_TEMPLATES > relevance_model.tsv
+Usage: train_relevance.py CANDIDATES.tsv DEV_DIR KEY_TEMPLATES [FOLDS_DIR] > relevance_model.tsv
 (KEY_TEMPLATES: the "POS" of the incident-type row muc_score prints for DEV.)
+With FOLDS_DIR, every cross-validation model is written there too, as
+FOLDS_DIR/seedS/fold-F.tsv with the ids of its held-out messages in
+fold-F.ids, and the chosen threshold in FOLDS_DIR/min_confidence: what
+`muc_score --fold-models FOLDS_DIR/seedS` reads to score every slot
+cross-validated (tests/data/muc34/cv_dev.sh).
 Prints cross-validated figures (5 folds by message, repeated over four fold
 assignments and averaged) to stderr, with the min_confidence that maximises
 the averaged incident-type F1. The
 MUC test sets (TST1-TST4) are never read."""
 import glob
 import math
+import os
 import random
 import re
 import sys
@@ -86,10 +92,24 @@ def predict(model, feats):
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 
+def write_model(model, out):
+    b, w = model
+    out.write("# MUC relevance model: logistic regression over the built-in extractor's relevance cues and the\n")
+    out.write("# article's words, fitted on the DEV set by train_relevance.py (see tests/data/muc34/README.md).\n")
+    out.write(f"bias\t{b:.6f}\n")
+    for k in sorted(w):
+        if k.startswith("cue:"):
+            out.write(f"{k}\t{w[k]:.6f}\n")
+    for k in sorted(w):
+        if (k.startswith("word:") or k.startswith("sword:")) and abs(w[k]) >= 0.02:
+            out.write(f"{k}\t{w[k] * WORD_SCALE:.6f}\n")
+
+
 def main():
     rows = load_candidates(sys.argv[1])
     words = load_words(sys.argv[2])
     keys = int(sys.argv[3])
+    folds_dir = sys.argv[4] if len(sys.argv) > 4 else ""
     df = {}
     for ws in words.values():
         for t in ws:
@@ -110,6 +130,13 @@ def main():
             tr = [r for r in rows if fold_of[r[1]] != f]
             te = [r for r in rows if fold_of[r[1]] == f]
             model = train(tr, words, vocab)
+            if folds_dir:
+                d = os.path.join(folds_dir, f"seed{seed}")
+                os.makedirs(d, exist_ok=True)
+                with open(os.path.join(d, f"fold-{f}.tsv"), "w") as out:
+                    write_model(model, out)
+                with open(os.path.join(d, f"fold-{f}.ids"), "w") as out:
+                    out.write("".join(m + "\n" for m in order if fold_of[m] == f))
             preds += [(predict(model, features(r, words, vocab)) * r[4], r[0]) for r in te]
         # Template-level F1 of the incident type slot as the scorer counts
         # it: recall over the answer key's required templates.
@@ -126,16 +153,10 @@ def main():
     print(f"{len(CV_SEEDS)}x5-fold CV on DEV (by message): incident-type F1 {f1:.3f} (P {prec:.3f} R {rec:.3f}) "
           f"at min_confidence {thresholds[i_best]:.2f}; {len(rows)} candidates, {sum(r[0] for r in rows)} positive, "
           f"{keys} key templates", file=sys.stderr)
-    b, w = train(rows, words, vocab)
-    print("# MUC relevance model: logistic regression over the built-in extractor's relevance cues and the")
-    print("# article's words, fitted on the DEV set by train_relevance.py (see tests/data/muc34/README.md).")
-    print(f"bias\t{b:.6f}")
-    for k in sorted(w):
-        if k.startswith("cue:"):
-            print(f"{k}\t{w[k]:.6f}")
-    for k in sorted(w):
-        if (k.startswith("word:") or k.startswith("sword:")) and abs(w[k]) >= 0.02:
-            print(f"{k}\t{w[k] * WORD_SCALE:.6f}")
+    if folds_dir:
+        with open(os.path.join(folds_dir, "min_confidence"), "w") as out:
+            out.write(f"{thresholds[i_best]:.2f}\n")
+    write_model(train(rows, words, vocab), sys.stdout)
 
 
 if __name__ == "__main__":

@@ -423,6 +423,8 @@ class MucRules : public ::testing::Test {
                "COLOMBIA: BOGOTA (CITY) *x*\n"
                "COLOMBIA: ANTIOQUIA (DEPARTMENT) *x*\n"
                "COLOMBIA: ANTIOQUIA (DEPARTMENT): MEDELLIN (CITY) *x*\n"
+               "COLOMBIA: ANTIOQUIA (DEPARTMENT): ITAGUI (MUNICIPALITY) *x*\n"
+               "COLOMBIA: BELEN (NEIGHBORHOOD) *x*\n"
                "PERU: LIMA (CITY) *x*\n"
                "PERU: HUANUCO (DEPARTMENT) *x*\n"
                "HONDURAS: SANTA MARIA (CITY) *x*\n"
@@ -534,6 +536,67 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
+// Third round: splitting incidents the keys count apart, dates from the
+// paragraph or the lead, arson without a contiguous trigger.
+size_t count_type(const Extraction& e, IncidentType t) {
+  return static_cast<size_t>(std::count_if(e.incidents.begin(), e.incidents.end(),
+                                           [t](const Incident& i) { return i.type == t; }));
+}
+
+TEST_F(MucRules, TownAndNeighbourhoodNotWithinEachOtherAreTwoIncidents) {
+  // The gazetteer does not put BELEN in ITAGUI: a city and a district that
+  // are not one within the other are two places, hence two bombings.
+  const char* text =
+      "   BOGOTA, 7 SEP 89 -- [TEXT] A BOMB EXPLODED LAST NIGHT IN THE BELEN NEIGHBORHOOD.  A BOMB EXPLODED IN "
+      "ITAGUI AN HOUR LATER.\n";
+  EXPECT_EQ(count_type(run(text), IncidentType::kBombing), 2u);
+  // A department and a town in it stay one incident.
+  EXPECT_EQ(count_type(run("   BOGOTA, 7 SEP 89 -- [TEXT] A BOMB EXPLODED LAST NIGHT IN ANTIOQUIA DEPARTMENT.  "
+                           "THE BOMB EXPLODED IN ITAGUI.\n"),
+                       IncidentType::kBombing),
+            1u);
+}
+
+TEST_F(MucRules, AnotherOrASecondActIsANewIncident) {
+  EXPECT_EQ(count_type(run("   BOGOTA, 7 SEP 89 -- [TEXT] A BOMB EXPLODED IN MEDELLIN LAST NIGHT.  A SECOND BOMB "
+                           "EXPLODED IN MEDELLIN AN HOUR LATER.\n"),
+                       IncidentType::kBombing),
+            2u);
+  EXPECT_EQ(count_type(run("   BOGOTA, 7 SEP 89 -- [TEXT] A BOMB EXPLODED IN MEDELLIN LAST NIGHT.  THE BOMB "
+                           "EXPLODED IN MEDELLIN AN HOUR BEFORE THE CURFEW.\n"),
+                       IncidentType::kBombing),
+            1u);
+}
+
+TEST_F(MucRules, DistinctPhysicalTargetsInALaterSentenceAreANewIncident) {
+  Extraction e = run(
+      "   BOGOTA, 7 SEP 89 -- [TEXT] A BOMB EXPLODED AT THE OFFICES OF THE NATIONAL BANK IN MEDELLIN.  A BOMB "
+      "ALSO EXPLODED AT A SHOPPING CENTER IN MEDELLIN.\n");
+  EXPECT_EQ(count_type(e, IncidentType::kBombing), 2u);
+}
+
+TEST_F(MucRules, AnUndatedActTakesAnEarlierDateOfItsParagraphElseTheLeads) {
+  Extraction e = run(
+      "   LIMA, 10 MAR 90 -- [TEXT] SHINING PATH TERRORISTS RAIDED HUANUCO DEPARTMENT ON 3 MARCH.\n\n"
+      "   THE TERRORISTS MURDERED A JUDGE IN LIMA.\n");
+  ASSERT_EQ(count_type(e, IncidentType::kHomicide), 1u);
+  const Incident& murder = *std::find_if(e.incidents.begin(), e.incidents.end(),
+                                         [](const Incident& i) { return i.type == IncidentType::kHomicide; });
+  EXPECT_FALSE(murder.occurred.on_or_before);
+  EXPECT_EQ(murder.occurred.first_day, days_from_civil(1990, 3, 3));
+  Extraction para = run(
+      "   LIMA, 10 MAR 90 -- [TEXT] A PEASANT WAS WOUNDED IN HUANUCO DEPARTMENT ON 4 MARCH.  THE POLICE SAID.  "
+      "TERRORISTS MURDERED A JUDGE IN LIMA.\n");
+  ASSERT_FALSE(para.incidents.empty());
+  for (const Incident& i : para.incidents) EXPECT_EQ(i.occurred.first_day, days_from_civil(1990, 3, 4));
+}
+
+TEST_F(MucRules, SettingABuildingOnFireIsArson) {
+  Extraction e = run(
+      "   SAN SALVADOR, 18 NOV 89 -- [TEXT] THE REBELS SET THE STEEL FACTORY ON FIRE IN USULUTAN DEPARTMENT.\n");
+  EXPECT_EQ(count_type(e, IncidentType::kArson), 1u);
+}
+
 // A guard against regressions on held-out data: the shipped MUC set-up on
 // TST1 and TST2 (never used for tuning) must stay above these floors, which
 // sit a little under the figures docs/EXTRACTION.md reports.
@@ -548,7 +611,7 @@ TEST(MucExtractor, HeldOutFloorsOnTst1AndTst2) {
   opt.home_regions = {"EL SALVADOR", "GUATEMALA", "HONDURAS", "ARGENTINA", "BOLIVIA",
                       "CHILE",       "COLOMBIA",  "ECUADOR",  "PERU"};
   opt.political_violence_rules = true;
-  opt.min_confidence = 0.23;
+  opt.min_confidence = 0.25;  // tools/muc_score's threshold (CV on DEV)
   BuiltinExtractor x(gazetteer, opt);
   muc::Scorer scorer;
   for (const auto& [texts, keys] : {std::pair{"/tst1/tst1-muc3", "/tst1/key-tst1.v7"},
