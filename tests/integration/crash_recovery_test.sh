@@ -7,7 +7,7 @@
 set -euo pipefail
 bin=$1 src=$2 work=$3
 rm -rf "$work" && mkdir -p "$work" && cd "$work"
-/usr/bin/python3 "$src/tests/integration/make_stream.py" input.jsonl 400000 11
+/usr/bin/python3 "$src/tests/integration/make_stream.py" input.jsonl 200000 11
 "$bin" keys generate --out keys > /dev/null
 cat > config.yaml <<'YAML'
 checkpoint:
