@@ -152,8 +152,13 @@ TEST_F(LiveServiceTest, FullPipelineAnswers503WithRetryAfter) {
   c.pipeline.queue_batches = 2;
   c.server.threads = 4;
   start(c);
-  std::string body;
-  for (int i = 0; i < 4000; ++i) body += event("x" + std::to_string(i), "2026-03-01T22:14:05Z") + "\n";
+  // Each body carries its own ids so accepted events are never duplicates.
+  auto body = [](int client, int round) {
+    std::string out;
+    const std::string prefix = std::to_string(client) + "-" + std::to_string(round) + "-x";
+    for (int i = 0; i < 4000; ++i) out += event(prefix + std::to_string(i), "2026-03-01T22:14:05Z") + "\n";
+    return out;
+  };
   std::atomic<int> busy{0}, ok{0};
   std::atomic<bool> retry_after_seen{false};
   std::vector<std::thread> clients;
@@ -162,12 +167,7 @@ TEST_F(LiveServiceTest, FullPipelineAnswers503WithRetryAfter) {
   for (int t = 0; t < 4; ++t) {
     clients.emplace_back([&, t] {
       for (int k = 0; k < 40 && busy.load() == 0 && std::chrono::steady_clock::now() < deadline; ++k) {
-        // Each body carries its own ids so accepted events are never duplicates.
-        std::string mine = body;
-        for (size_t p = 0; (p = mine.find("\"x", p)) != std::string::npos; p += 2) {
-          mine.replace(p, 2, "\"" + std::to_string(t) + "-" + std::to_string(k) + "-x");
-        }
-        auto r = post(mine);
+        auto r = post(body(t, k));
         if (r.status == 503) {
           ++busy;
           if (!r.header("retry-after").empty()) retry_after_seen = true;
