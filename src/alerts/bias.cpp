@@ -15,8 +15,8 @@
 namespace sentinel {
 namespace {
 
-constexpr uint32_t kMagic = 0x53414942;  // "BIAS" little-endian
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kBiasMagic = 0x53414942;  // "BIAS" little-endian
+constexpr uint32_t kBiasVersion = 1;
 /// Bytes of one saved bucket entry: district u32, events u64, alerts u64.
 constexpr size_t kEntryBytes = 4 + 8 + 8;
 
@@ -147,8 +147,8 @@ bool BiasMonitor::flagged(int32_t district) const {
 }
 
 void BiasMonitor::save(ByteWriter& out) const {
-  out.u32(kMagic);
-  out.u32(kVersion);
+  out.u32(kBiasMagic);
+  out.u32(kBiasVersion);
   out.i64(kBucket.count());
   out.i64(horizon_);
   out.u64(ignored_);
@@ -174,7 +174,7 @@ void BiasMonitor::save(ByteWriter& out) const {
 }
 
 bool BiasMonitor::load(ByteReader& in) {
-  if (in.u32() != kMagic || in.u32() != kVersion || in.i64() != kBucket.count()) return false;
+  if (in.u32() != kBiasMagic || in.u32() != kBiasVersion || in.i64() != kBucket.count()) return false;
   const int64_t horizon = in.i64();
   const uint64_t ignored = in.u64();
   std::map<int64_t, Bucket> buckets;

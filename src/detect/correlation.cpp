@@ -48,6 +48,7 @@
 #include <tuple>
 #include <utility>
 
+#include "detect/s2_shapes.h"
 #include "stream/bytes.h"
 
 namespace sentinel::detect {
@@ -73,7 +74,7 @@ bool valid_location(double lat, double lon) {
   return std::isfinite(lat) && std::isfinite(lon) && std::fabs(lat) <= 90.0 && std::fabs(lon) <= 180.0;
 }
 
-S2Point to_point(double lat, double lon) { return S2LatLng::FromDegrees(lat, lon).ToPoint(); }
+using s2shapes::to_point;
 
 int64_t saturating_add(int64_t a, int64_t b) {
   int64_t r = 0;

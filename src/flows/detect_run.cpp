@@ -149,19 +149,6 @@ void append_score(std::string& out, const EngineVerdict* v) {
   fmt::format_to(std::back_inserter(out), ",{:.4f},{}", v->score, v->attack ? 1 : 0);
 }
 
-void append_csv_field(std::string& out, std::string_view s) {
-  if (s.find_first_of(",\"\n") == std::string_view::npos) {
-    out.append(s);
-    return;
-  }
-  out.push_back('"');
-  for (char c : s) {
-    if (c == '"') out.push_back('"');
-    out.push_back(c);
-  }
-  out.push_back('"');
-}
-
 bool is_csv_file(const std::string& path) {
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) return false;

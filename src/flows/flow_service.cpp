@@ -39,7 +39,7 @@ constexpr auto kStatsRefresh = std::chrono::milliseconds(100);
 // publish them between iterations.
 constexpr auto kPumpInterval = std::chrono::milliseconds(20);
 
-std::chrono::nanoseconds since(Clock::time_point start) {
+std::chrono::nanoseconds elapsed_since(Clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start);
 }
 
@@ -186,7 +186,7 @@ void FlowService::Impl::run_batch_mode() {
   for (uint64_t number = 1; !stop_requested(); ++number) {
     const auto start = Clock::now();
     IterationReport report = run_iteration(number);
-    report.elapsed = since(start);
+    report.elapsed = elapsed_since(start);
     const auto next = start + interval;
     if (Clock::now() >= next && !stop_requested()) {
       ++local_.overruns;
@@ -234,7 +234,7 @@ IterationReport FlowService::Impl::run_iteration(uint64_t number) {
   const auto start = Clock::now();
   const auto deadline = start + std::chrono::duration_cast<Clock::duration>(config_.detection.timeout);
   scan();
-  local_.load.record(since(start));
+  local_.load.record(elapsed_since(start));
 
   const uint64_t cap = config_.detection.max_flows_per_iteration;
   uint64_t remaining = cap == 0 ? std::numeric_limits<uint64_t>::max() : cap;
@@ -253,7 +253,7 @@ IterationReport FlowService::Impl::run_iteration(uint64_t number) {
     if (w.state == WatchedFile::State::kQueued) {
       const auto open_start = Clock::now();
       const bool opened = open_file(path, w);
-      local_.load.record(since(open_start));
+      local_.load.record(elapsed_since(open_start));
       if (!opened) {
         ready_.pop_front();
         continue;
@@ -272,7 +272,7 @@ IterationReport FlowService::Impl::run_iteration(uint64_t number) {
     const size_t want = static_cast<size_t>(std::min<uint64_t>(config_.telemetry.batch_size, remaining));
     const auto read_start = Clock::now();
     Result<size_t> n = source.next_batch(flows_, want);
-    local_.features.record(since(read_start));
+    local_.features.record(elapsed_since(read_start));
     if (!n.ok()) {
       dead_letter({source.name(), n.error().to_string()});
       ++w.current;
@@ -398,7 +398,7 @@ Status FlowService::Impl::handle_telemetry(std::span<const TelemetryMessage> bat
     m.append_origin(f.origin);
     ++n;
   }
-  local_.features.record(since(start));
+  local_.features.record(elapsed_since(start));
   ++local_.iterations;
   if (n > 0) judge(std::span<const FlowRecord>(flows_.data(), n));
   return Ok{};
@@ -441,7 +441,7 @@ void FlowService::Impl::emit(AnomalyRecord& rec) {
     queue_->add(Stream::kAnomalies, rec.id, std::move(rec.anomaly_text));
     queue_->add(Stream::kEvidence, rec.id, std::move(rec.evidence_text));
     queue_->pump();
-    local_.publish.record(since(start));
+    local_.publish.record(elapsed_since(start));
   }
 }
 

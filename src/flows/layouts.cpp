@@ -182,7 +182,7 @@ constexpr KnownLayout kKnown[] = {
     {LayoutKind::improved, kImproved, "CIC-IDS2017 improved, Engelen et al. (91 columns)"},
 };
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool is_whitespace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 }  // namespace
 
@@ -200,12 +200,12 @@ std::string_view layout_id(LayoutKind kind) {
 std::string_view normalise_column_name(std::string_view name) {
   constexpr std::string_view kBom = "\xEF\xBB\xBF";
   if (name.starts_with(kBom)) name.remove_prefix(kBom.size());
-  while (!name.empty() && is_space(name.front())) name.remove_prefix(1);
-  while (!name.empty() && is_space(name.back())) name.remove_suffix(1);
+  while (!name.empty() && is_whitespace(name.front())) name.remove_prefix(1);
+  while (!name.empty() && is_whitespace(name.back())) name.remove_suffix(1);
   if (name.size() >= 2 && name.front() == '"' && name.back() == '"') {
     name = name.substr(1, name.size() - 2);
-    while (!name.empty() && is_space(name.front())) name.remove_prefix(1);
-    while (!name.empty() && is_space(name.back())) name.remove_suffix(1);
+    while (!name.empty() && is_whitespace(name.front())) name.remove_prefix(1);
+    while (!name.empty() && is_whitespace(name.back())) name.remove_suffix(1);
   }
   return name;
 }
@@ -286,7 +286,7 @@ Result<Layout> map_header_line(std::string_view line) {
     // A quoted name runs to its closing quote (commas inside are kept); the
     // quotes are removed by normalise_column_name.
     size_t scan = pos;
-    while (scan < line.size() && is_space(line[scan])) ++scan;
+    while (scan < line.size() && is_whitespace(line[scan])) ++scan;
     size_t end;
     if (scan < line.size() && line[scan] == '"') {
       const size_t close = line.find('"', scan + 1);

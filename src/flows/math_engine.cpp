@@ -12,6 +12,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/int_math.h"
+#include "core/string_hash.h"
 #include "flows/normaliser.h"
 
 namespace sentinel::flows {
@@ -21,16 +23,9 @@ namespace {
 constexpr size_t kZCount = kMathFeatures.size();
 constexpr double kMadToSigma = 1.4826;  // MAD of a normal distribution is 0.6745 sigma
 constexpr double kQuartileZ = 0.6745;
-constexpr double kIqrToSigma = 1.349;
 constexpr uint64_t kOtherValue = ~0ull;  // the shared slot past max_values_per_key
 constexpr int64_t kIdleWindows = 10;     // a key idle this many windows is dropped
 constexpr float kNotComputed = std::numeric_limits<float>::quiet_NaN();
-
-int64_t floor_div(int64_t a, int64_t b) {
-  int64_t q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-  return q;
-}
 
 // c * log2(c) for counts, from a table for the small ones (every flow
 // updates three entropies; log2 costs more than the rest of the update).
@@ -43,11 +38,6 @@ double xlog2x(uint32_t c) {
   }();
   return c < kTable ? table[c] : c * std::log2(static_cast<double>(c));
 }
-
-struct StringHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
 
 // Counts of values over the current and the previous half-window, with the
 // entropy kept incrementally: H = log2(N) - S / N where S = sum c*log2(c).
@@ -239,8 +229,8 @@ struct MathEngine::Impl {
   std::array<bool, kZCount> usable{};
   std::array<std::vector<double>, kZCount> warmup_values;
 
-  std::unordered_map<std::string, SourceState, StringHash, std::equal_to<>> sources;
-  std::unordered_map<std::string, DestinationState, StringHash, std::equal_to<>> destinations;
+  std::unordered_map<std::string, SourceState, TransparentStringHash, std::equal_to<>> sources;
+  std::unordered_map<std::string, DestinationState, TransparentStringHash, std::equal_to<>> destinations;
   int64_t watermark_ms = std::numeric_limits<int64_t>::min();
   uint64_t seq = 0;
   int64_t next_sweep_ms = std::numeric_limits<int64_t>::min();

@@ -23,8 +23,6 @@ double quantile(const std::vector<double>& sorted, double q) {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * frac;
 }
 
-constexpr double kIqrToSigma = 1.349;
-
 }  // namespace
 
 Normaliser::Normaliser() {

@@ -30,6 +30,9 @@
 
 namespace sentinel::flows {
 
+/// The interquartile range of a normal distribution, in standard deviations.
+inline constexpr double kIqrToSigma = 1.349;
+
 class Normaliser {
  public:
   static constexpr int kVersion = 1;

@@ -19,6 +19,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include "core/config.h"
+#include "core/int_math.h"
+#include "core/string_hash.h"
 #include "core/time.h"
 #include "flows/rule_condition.h"
 
@@ -36,29 +38,29 @@ namespace {
 
 enum class FieldKind : uint8_t { feature, src_port, src_ip, dst_ip };
 
-struct Field {
+struct RuleField {
   FieldKind kind = FieldKind::feature;
   size_t feature = 0;
   std::string name;
   bool numeric() const { return kind == FieldKind::feature || kind == FieldKind::src_port; }
 };
 
-std::optional<Field> resolve_field(std::string_view name) {
-  if (name == "src_ip") return Field{FieldKind::src_ip, 0, std::string(name)};
-  if (name == "dst_ip") return Field{FieldKind::dst_ip, 0, std::string(name)};
-  if (name == "src_port") return Field{FieldKind::src_port, 0, std::string(name)};
+std::optional<RuleField> resolve_field(std::string_view name) {
+  if (name == "src_ip") return RuleField{FieldKind::src_ip, 0, std::string(name)};
+  if (name == "dst_ip") return RuleField{FieldKind::dst_ip, 0, std::string(name)};
+  if (name == "src_port") return RuleField{FieldKind::src_port, 0, std::string(name)};
   const auto& keys = feature_keys();
   auto it = std::find(keys.begin(), keys.end(), name);
   if (it == keys.end()) return std::nullopt;
-  return Field{FieldKind::feature, static_cast<size_t>(it - keys.begin()), std::string(name)};
+  return RuleField{FieldKind::feature, static_cast<size_t>(it - keys.begin()), std::string(name)};
 }
 
-inline double numeric_value(const FlowRecord& flow, const Field& field) {
+inline double numeric_value(const FlowRecord& flow, const RuleField& field) {
   if (field.kind == FieldKind::feature) return flow.features[field.feature];
   return flow.src_port < 0 ? kMissing : static_cast<double>(flow.src_port);
 }
 
-inline std::string_view string_value(const FlowRecord& flow, const Field& field) {
+inline std::string_view string_value(const FlowRecord& flow, const RuleField& field) {
   return field.kind == FieldKind::src_ip ? std::string_view(flow.src_ip) : std::string_view(flow.dst_ip);
 }
 
@@ -74,7 +76,7 @@ struct Cidr {
 };
 
 struct Matcher {
-  Field field;
+  RuleField field;
   Op op = Op::eq;
   bool all = false;  ///< every value must match (default: any)
   std::string key;   ///< "field|modifier" as written, for explain()
@@ -86,7 +88,7 @@ struct Matcher {
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 // `needle` is lower case already (lowered at load).
-bool iequals(std::string_view text, std::string_view needle) {
+bool equals_ignoring_case(std::string_view text, std::string_view needle) {
   if (text.size() != needle.size()) return false;
   for (size_t i = 0; i < text.size(); ++i) {
     if (lower(text[i]) != needle[i]) return false;
@@ -97,7 +99,7 @@ bool iequals(std::string_view text, std::string_view needle) {
 bool icontains(std::string_view text, std::string_view needle) {
   if (needle.size() > text.size()) return false;
   for (size_t start = 0; start + needle.size() <= text.size(); ++start) {
-    if (iequals(text.substr(start, needle.size()), needle)) return true;
+    if (equals_ignoring_case(text.substr(start, needle.size()), needle)) return true;
   }
   return false;
 }
@@ -156,10 +158,10 @@ bool compare_number(Op op, double value, double expected) {
 
 bool compare_string(Op op, std::string_view value, const std::string& expected) {
   switch (op) {
-    case Op::eq: return iequals(value, expected);
-    case Op::startswith: return value.size() >= expected.size() && iequals(value.substr(0, expected.size()), expected);
+    case Op::eq: return equals_ignoring_case(value, expected);
+    case Op::startswith: return value.size() >= expected.size() && equals_ignoring_case(value.substr(0, expected.size()), expected);
     case Op::endswith:
-      return value.size() >= expected.size() && iequals(value.substr(value.size() - expected.size()), expected);
+      return value.size() >= expected.size() && equals_ignoring_case(value.substr(value.size() - expected.size()), expected);
     case Op::contains: return icontains(value, expected);
     default: return false;
   }
@@ -192,7 +194,7 @@ bool matches(const Matcher& m, const FlowRecord& flow) {
     return m.all ? std::all_of(m.cidrs.begin(), m.cidrs.end(), hit) : std::any_of(m.cidrs.begin(), m.cidrs.end(), hit);
   }
   if (m.op == Op::ne) {
-    return std::none_of(m.strings.begin(), m.strings.end(), [&](const std::string& x) { return iequals(value, x); });
+    return std::none_of(m.strings.begin(), m.strings.end(), [&](const std::string& x) { return equals_ignoring_case(value, x); });
   }
   auto hit = [&](const std::string& x) { return compare_string(m.op, value, x); };
   return m.all ? std::all_of(m.strings.begin(), m.strings.end(), hit)
@@ -226,12 +228,6 @@ int match_selection(const Selection& s, const FlowRecord& flow) {
 constexpr size_t kBuckets = 16;
 constexpr size_t kMaxDistinctKept = 10'000;
 
-int64_t floor_div(int64_t a, int64_t b) {
-  int64_t q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-  return q;
-}
-
 struct DistinctValue {
   uint64_t hash = 0;
   int64_t time_ms = 0;
@@ -247,20 +243,14 @@ struct Group {
   Group() { bucket_ids.fill(INT64_MIN); }
 };
 
-// Transparent hashing so lookups by string_view allocate nothing.
-struct StringHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-
 struct Aggregation {
   AggregationSpec spec;
-  std::optional<Field> counted;  ///< the distinct field (nullopt for count())
-  std::vector<Field> group_by;
+  std::optional<RuleField> counted;  ///< the distinct field (nullopt for count())
+  std::vector<RuleField> group_by;
   int64_t timeframe_ms = 0;
   int64_t bucket_ms = 1;
   size_t keep = 0;  ///< distinct values kept per group (the smallest count that passes)
-  std::unordered_map<std::string, Group, StringHash, std::equal_to<>> groups;
+  std::unordered_map<std::string, Group, TransparentStringHash, std::equal_to<>> groups;
   int64_t next_sweep_ms = INT64_MIN;
   std::string key_scratch;
 
@@ -268,7 +258,7 @@ struct Aggregation {
 };
 
 // Appends the bytes that identify a field value to `key`; false when missing.
-bool append_key(std::string& key, const FlowRecord& flow, const Field& field) {
+bool append_key(std::string& key, const FlowRecord& flow, const RuleField& field) {
   if (field.numeric()) {
     double v = numeric_value(flow, field);
     if (std::isnan(v)) return false;
@@ -285,7 +275,7 @@ bool append_key(std::string& key, const FlowRecord& flow, const Field& field) {
   return true;
 }
 
-std::optional<uint64_t> value_hash(const FlowRecord& flow, const Field& field) {
+std::optional<uint64_t> value_hash(const FlowRecord& flow, const RuleField& field) {
   if (field.numeric()) {
     double v = numeric_value(flow, field);
     if (std::isnan(v)) return std::nullopt;
@@ -297,7 +287,7 @@ std::optional<uint64_t> value_hash(const FlowRecord& flow, const Field& field) {
   return std::hash<std::string_view>{}(s);
 }
 
-nlohmann::json field_json(const FlowRecord& flow, const Field& field) {
+nlohmann::json field_json(const FlowRecord& flow, const RuleField& field) {
   if (field.numeric()) {
     const double v = numeric_value(flow, field);
     if (std::isnan(v)) return nullptr;
@@ -724,7 +714,7 @@ struct RulesEngine::Impl {
   // nullopt when the flow cannot be grouped (missing group or counted field).
   std::optional<double> aggregate(Aggregation& agg, const FlowRecord& flow, int64_t time_ms) {
     agg.key_scratch.clear();
-    for (const Field& f : agg.group_by) {
+    for (const RuleField& f : agg.group_by) {
       if (!append_key(agg.key_scratch, flow, f)) return std::nullopt;
     }
     std::optional<uint64_t> value;
@@ -916,7 +906,7 @@ nlohmann::json RulesEngine::explain(const FlowRecord& flow, size_t index_in_last
       aggregation["value"] = it->aggregate;
       aggregation["timeframe"] = format_duration(Millis(agg.timeframe_ms));
       nlohmann::json group = nlohmann::json::object();
-      for (const Field& f : agg.group_by) group[f.name] = field_json(flow, f);
+      for (const RuleField& f : agg.group_by) group[f.name] = field_json(flow, f);
       aggregation["group"] = std::move(group);
       entry["aggregation"] = std::move(aggregation);
     }

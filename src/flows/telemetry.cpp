@@ -24,19 +24,6 @@ bool is_csv_name(const fs::path& p) {
   return ext == ".csv";
 }
 
-void append_csv_field(std::string& out, std::string_view text) {
-  if (text.find_first_of(",\"\r\n") == std::string_view::npos) {
-    out += text;
-    return;
-  }
-  out += '"';
-  for (char c : text) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-}
-
 // The file part of an origin ("path:line" -> "path", "path[3]" -> "path").
 std::string_view origin_file(const FlowRecord& flow, std::string_view fallback) {
   std::string_view o = flow.origin;
@@ -55,6 +42,19 @@ std::string_view origin_file(const FlowRecord& flow, std::string_view fallback) 
 }
 
 }  // namespace
+
+void append_csv_field(std::string& out, std::string_view text) {
+  if (text.find_first_of(",\"\r\n") == std::string_view::npos) {
+    out += text;
+    return;
+  }
+  out += '"';
+  for (char c : text) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+}
 
 Result<std::vector<std::unique_ptr<FlowSource>>> open_telemetry(std::span<const std::string> paths,
                                                                 const TelemetryConfig& config, IssueSink issues) {

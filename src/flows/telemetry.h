@@ -102,4 +102,8 @@ Result<FeatureExportStats> write_features_csv(std::span<const std::unique_ptr<Fl
 /// Formats a feature value as write_features_csv does ("" for missing).
 void append_feature_value(std::string& out, double value);
 
+/// Appends `text` to `out` as one CSV field (RFC 4180): quoted, with quotes
+/// doubled, when it holds a comma, a quote or a line break.
+void append_csv_field(std::string& out, std::string_view text);
+
 }  // namespace sentinel::flows

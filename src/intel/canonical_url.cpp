@@ -98,7 +98,7 @@ std::string comparable_name(std::string_view name) {
   return out;
 }
 
-std::string_view trim(std::string_view s) {
+std::string_view trim_whitespace(std::string_view s) {
   auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; };
   while (!s.empty() && space(s.front())) s.remove_prefix(1);
   while (!s.empty() && space(s.back())) s.remove_suffix(1);
@@ -138,7 +138,7 @@ bool is_tracking_parameter(std::string_view name) {
 }
 
 Result<std::string> canonicalize_url(std::string_view raw) {
-  std::string_view trimmed = trim(raw);
+  std::string_view trimmed = trim_whitespace(raw);
   if (trimmed.empty()) return make_error("url", "empty URL");
   if (trimmed.find('\0') != std::string_view::npos) return make_error("url", "URL contains a NUL byte");
   // curl is lenient where RFC 3986 is not ("https:///x" becomes host "x"):

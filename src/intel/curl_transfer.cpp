@@ -1,8 +1,11 @@
 #include "intel/curl_transfer.h"
 
+#include <algorithm>
+#include <ctime>
 #include <mutex>
 #include <string_view>
 
+#include "intel/feed_dates.h"
 #include "intel/feed_text.h"
 
 namespace sentinel::intel::curl {
@@ -55,6 +58,20 @@ bool is_transient(CURLcode code) {
     default:
       return false;
   }
+}
+
+std::optional<std::chrono::milliseconds> retry_after(const FeedHeaders& headers) {
+  const std::string* v = find_header(headers, "retry-after");
+  if (v == nullptr) return std::nullopt;
+  if (auto secs = feedtext::parse_int(*v)) {
+    if (*secs < 0) return std::nullopt;
+    return std::chrono::milliseconds(std::min<int64_t>(*secs, 365LL * 86400) * 1000);
+  }
+  if (auto t = parse_feed_date(*v)) {
+    int64_t delta = feed_time_to_unix(*t) - static_cast<int64_t>(std::time(nullptr));
+    return std::chrono::milliseconds(std::max<int64_t>(delta, 0) * 1000);
+  }
+  return std::nullopt;
 }
 
 }  // namespace sentinel::intel::curl

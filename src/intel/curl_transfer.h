@@ -6,8 +6,10 @@
 
 #include <curl/curl.h>
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "intel/feed_encoding.h"
@@ -44,5 +46,9 @@ size_t on_header(char* data, size_t size, size_t count, void* transfer);
 /// Whether a transfer that failed with `code` may succeed when tried again
 /// (timeouts, refused or reset connections, name resolution, TLS set-up).
 bool is_transient(CURLcode code);
+
+/// The delay a Retry-After header asks for (delay-seconds, capped at a year,
+/// or an HTTP date); nullopt when absent or unreadable.
+std::optional<std::chrono::milliseconds> retry_after(const FeedHeaders& headers);
 
 }  // namespace sentinel::intel::curl

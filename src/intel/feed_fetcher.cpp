@@ -21,21 +21,6 @@ bool transient_status(int status) {
   return status >= 500 || status == 429 || status == 408;
 }
 
-// Retry-After: delay-seconds or an HTTP date.
-std::optional<std::chrono::milliseconds> retry_after(const FeedHeaders& headers) {
-  const std::string* v = find_header(headers, "retry-after");
-  if (v == nullptr) return std::nullopt;
-  if (auto secs = feedtext::parse_int(*v)) {
-    if (*secs < 0) return std::nullopt;
-    return std::chrono::milliseconds(std::min<int64_t>(*secs, 365LL * 86400) * 1000);
-  }
-  if (auto t = parse_feed_date(*v)) {
-    int64_t delta = feed_time_to_unix(*t) - static_cast<int64_t>(std::time(nullptr));
-    return std::chrono::milliseconds(std::max<int64_t>(delta, 0) * 1000);
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 FeedFetcher::FeedFetcher(FetchOptions options, Sleeper sleeper)
@@ -136,7 +121,7 @@ FetchResult FeedFetcher::fetch(const std::string& url, const FeedValidators& val
     result.attempts = n;
     if (result.ok() || !result.retryable || n >= max_attempts) return result;
     std::chrono::milliseconds delay = backoff;
-    if (auto after = retry_after(result.headers);
+    if (auto after = curl::retry_after(result.headers);
         after && (result.status == 429 || result.status == 503)) {
       delay = *after;
     }

@@ -56,6 +56,12 @@ size_t trailing_space_len(std::string_view s, size_t end) {
 
 }  // namespace
 
+size_t char_count(std::string_view s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80 ? 1 : 0;
+  return n;
+}
+
 std::string_view strip(std::string_view s) {
   size_t begin = 0;
   while (begin < s.size()) {

@@ -23,6 +23,8 @@ bool ends_with(std::string_view s, std::string_view suffix);
 /// U+2028, U+2029, U+202F, U+205F, U+3000).
 std::string_view strip(std::string_view s);
 bool is_blank(std::string_view s);
+/// Code points in UTF-8 text (bytes that are not continuation bytes).
+size_t char_count(std::string_view s);
 
 /// Python str.split() with no argument: fields separated by whitespace runs.
 std::vector<std::string_view> split_ws(std::string_view s);

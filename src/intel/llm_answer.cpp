@@ -14,9 +14,9 @@ namespace {
 
 using nlohmann::json;
 
-constexpr int64_t kDayMs = 86'400'000;
+constexpr int64_t kMsPerDay = 86'400'000;
 
-std::string_view trim(std::string_view s) {
+std::string_view trim_space(std::string_view s) {
   auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
   while (!s.empty() && space(s.front())) s.remove_prefix(1);
   while (!s.empty() && space(s.back())) s.remove_suffix(1);
@@ -28,9 +28,9 @@ std::string_view strip_fence(std::string_view s) {
   if (s.substr(0, 3) != "```" || s.size() < 6 || s.substr(s.size() - 3) != "```") return s;
   size_t eol = s.find('\n');
   if (eol == std::string_view::npos) return s;
-  std::string_view info = trim(s.substr(3, eol - 3));
+  std::string_view info = trim_space(s.substr(3, eol - 3));
   if (!info.empty() && info != "json" && info != "JSON") return s;
-  return trim(s.substr(eol + 1, s.size() - 3 - (eol + 1)));
+  return trim_space(s.substr(eol + 1, s.size() - 3 - (eol + 1)));
 }
 
 int offset_at(const AnswerContext& c, int64_t utc_ms) {
@@ -39,8 +39,8 @@ int offset_at(const AnswerContext& c, int64_t utc_ms) {
 
 int32_t local_day(const AnswerContext& c, int64_t utc_ms) {
   int64_t local = utc_ms + static_cast<int64_t>(offset_at(c, utc_ms)) * 60'000;
-  int64_t d = local / kDayMs;
-  if (local % kDayMs < 0) --d;
+  int64_t d = local / kMsPerDay;
+  if (local % kMsPerDay < 0) --d;
   return static_cast<int32_t>(d);
 }
 
@@ -74,8 +74,8 @@ OccurredTime occurred_from(const json& value, const AnswerContext& c) {
     t.basis = DateBasis::kDefault;
     t.on_or_before = true;
     t.first_day = t.last_day = local_day(c, c.published_ms);
-    t.start_ms = local_to_utc(c, static_cast<int64_t>(t.first_day) * kDayMs);
-    t.end_ms = local_to_utc(c, static_cast<int64_t>(t.last_day + 1) * kDayMs) - 1;
+    t.start_ms = local_to_utc(c, static_cast<int64_t>(t.first_day) * kMsPerDay);
+    t.end_ms = local_to_utc(c, static_cast<int64_t>(t.last_day + 1) * kMsPerDay) - 1;
     return t;
   }
   const std::string& s = value.get_ref<const std::string&>();
@@ -85,14 +85,14 @@ OccurredTime occurred_from(const json& value, const AnswerContext& c) {
   if (s.size() == 10) {
     t.precision = TimePrecision::kDay;
     t.first_day = t.last_day = day;
-    t.start_ms = local_to_utc(c, static_cast<int64_t>(day) * kDayMs);
-    t.end_ms = local_to_utc(c, static_cast<int64_t>(day + 1) * kDayMs) - 1;
+    t.start_ms = local_to_utc(c, static_cast<int64_t>(day) * kMsPerDay);
+    t.end_ms = local_to_utc(c, static_cast<int64_t>(day + 1) * kMsPerDay) - 1;
     return t;
   }
   t.precision = TimePrecision::kExact;
   t.first_day = t.last_day = day;
   t.minute_of_day = num(s, 11, 2) * 60 + num(s, 14, 2);
-  int64_t local_ms = static_cast<int64_t>(day) * kDayMs + int64_t{t.minute_of_day} * 60'000;
+  int64_t local_ms = static_cast<int64_t>(day) * kMsPerDay + int64_t{t.minute_of_day} * 60'000;
   // The day and minute stay as written (the place's civil time); an explicit
   // offset fixes the instant, else the context's offset function does.
   size_t tz = s.find_first_of("Zz+-", 16);
@@ -156,7 +156,7 @@ std::string string_or_empty(const json& v) { return v.is_string() ? v.get<std::s
 }  // namespace
 
 Result<nlohmann::json> parse_model_answer(std::string_view text, const nlohmann::json& schema) {
-  std::string_view body = strip_fence(trim(text));
+  std::string_view body = strip_fence(trim_space(text));
   json answer = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
   if (answer.is_discarded()) {
     return make_error(std::string(kExtractPermanent), "model answer is not JSON");

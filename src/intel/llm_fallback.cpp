@@ -4,14 +4,11 @@
 
 #include <stdexcept>
 
+#include "intel/intel_log.h"
+
 namespace sentinel::intel {
 
 namespace {
-
-std::shared_ptr<spdlog::logger> log() {
-  auto l = spdlog::get("intel");
-  return l ? l : spdlog::default_logger();
-}
 
 std::string describe(std::string_view provider, const Error& e) {
   // Provider errors already start with the provider's name.
@@ -51,7 +48,7 @@ Result<FallbackExtraction> FallbackProvider::extract_traced(const ArticleText& a
       out.extraction = std::move(*r);
       if (out.extraction.provider.empty()) out.extraction.provider = std::string(provider->name());
       if (!out.skipped.empty()) {
-        log()->info("extraction by {} after passing over {} provider(s)", provider->name(), out.skipped.size());
+        intel_log()->info("extraction by {} after passing over {} provider(s)", provider->name(), out.skipped.size());
       }
       return out;
     }

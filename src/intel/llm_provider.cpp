@@ -18,6 +18,7 @@
 #include "intel/feed_text.h"
 #include "intel/llm_answer.h"
 #include "intel/llm_schema.h"
+#include "intel/intel_log.h"
 
 namespace sentinel::intel {
 
@@ -25,30 +26,10 @@ namespace {
 
 using nlohmann::json;
 
-std::shared_ptr<spdlog::logger> log() {
-  auto l = spdlog::get("intel");
-  return l ? l : spdlog::default_logger();
-}
-
 
 // 408 Request Timeout, 429 Too Many Requests, 5xx (Anthropic's 529
 // "overloaded" included): the service may answer later.
 bool transient_status(long status) { return status == 408 || status == 429 || status >= 500; }
-
-// Retry-After: delay-seconds or an HTTP date.
-std::optional<std::chrono::milliseconds> retry_after(const FeedHeaders& headers) {
-  const std::string* v = find_header(headers, "retry-after");
-  if (v == nullptr) return std::nullopt;
-  if (auto secs = feedtext::parse_int(*v)) {
-    if (*secs < 0) return std::nullopt;
-    return std::chrono::milliseconds(std::min<int64_t>(*secs, 365LL * 86400) * 1000);
-  }
-  if (auto t = parse_feed_date(*v)) {
-    int64_t delta = feed_time_to_unix(*t) - static_cast<int64_t>(std::time(nullptr));
-    return std::chrono::milliseconds(std::max<int64_t>(delta, 0) * 1000);
-  }
-  return std::nullopt;
-}
 
 // The message of an API error body ({"error":{"type":..,"message":..}} in
 // both APIs), cut to a line; "" when the body has none.
@@ -217,7 +198,7 @@ Result<std::string> LlmProvider::call_once(const HttpCall& call, long* status_ou
   std::string reason = prefix + "HTTP " + std::to_string(status);
   if (std::string m = api_error_message(transfer.body); !m.empty()) reason += " (" + m + ")";
   if (status == 429 || status == 503 || status == 529) {
-    if (auto after = retry_after(transfer.headers)) {
+    if (auto after = curl::retry_after(transfer.headers)) {
       *retry = *after;
       reason += ", retry after " + seconds_text(*after);
     }
@@ -236,7 +217,7 @@ Result<std::string> LlmProvider::complete(std::string_view system, std::string_v
   Result<std::string> body = call_once(call, &status, &retry);
   // A short Retry-After on 429 is waited out once, inside the same permit.
   if (!body.ok() && status == 429 && retry.count() >= 0 && retry <= options_.retry_after_cap) {
-    log()->info("{}: rate limited, retrying after {} ms", name_, retry.count());
+    intel_log()->info("{}: rate limited, retrying after {} ms", name_, retry.count());
     deps_.sleeper(retry);
     retry = std::chrono::milliseconds{-1};
     body = call_once(call, &status, &retry);
@@ -248,7 +229,7 @@ Result<std::string> LlmProvider::complete(std::string_view system, std::string_v
       breaker_.record_success();
     }
     Error e = scrub(body.error());
-    log()->warn("llm provider {}", e.reason);
+    intel_log()->warn("llm provider {}", e.reason);
     return e;
   }
   breaker_.record_success();
@@ -264,7 +245,7 @@ Result<JsonAnswer> LlmProvider::complete_json(std::string_view system, std::stri
   Result<json> answer = parse_model_answer(*text, schema);
   if (!answer.ok()) {
     Error e{answer.error().field, name_ + ": " + answer.error().reason};
-    log()->warn("llm provider {}", e.reason);
+    intel_log()->warn("llm provider {}", e.reason);
     return scrub(std::move(e));
   }
   return JsonAnswer{answer->dump(), name_, {}};
@@ -280,7 +261,7 @@ Result<Extraction> LlmProvider::extract(const ArticleText& article) {
   Result<json> answer = parse_model_answer(*text, extraction_schema());
   if (!answer.ok()) {
     Error e{answer.error().field, name_ + ": " + answer.error().reason};
-    log()->warn("llm provider {}", e.reason);
+    intel_log()->warn("llm provider {}", e.reason);
     return scrub(std::move(e));
   }
   AnswerContext context{deps_.gazetteer.get(), article.published_ms, deps_.utc_offset_minutes};

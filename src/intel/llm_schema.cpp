@@ -57,7 +57,7 @@ bool digits(std::string_view s, size_t pos, size_t count) {
   return true;
 }
 
-int num(std::string_view s, size_t pos, size_t count) {
+int number_at(std::string_view s, size_t pos, size_t count) {
   int v = 0;
   for (size_t i = pos; i < pos + count; ++i) v = v * 10 + (s[i] - '0');
   return v;
@@ -68,9 +68,9 @@ bool valid_date(std::string_view s) {
       !digits(s, 8, 2)) {
     return false;
   }
-  std::chrono::year_month_day ymd{std::chrono::year(num(s, 0, 4)),
-                                  std::chrono::month(static_cast<unsigned>(num(s, 5, 2))),
-                                  std::chrono::day(static_cast<unsigned>(num(s, 8, 2)))};
+  std::chrono::year_month_day ymd{std::chrono::year(number_at(s, 0, 4)),
+                                  std::chrono::month(static_cast<unsigned>(number_at(s, 5, 2))),
+                                  std::chrono::day(static_cast<unsigned>(number_at(s, 8, 2)))};
   return ymd.ok();
 }
 
@@ -78,10 +78,10 @@ bool valid_date(std::string_view s) {
 bool valid_local_date_time(std::string_view s) {
   if (s.size() < 16 || !valid_date(s.substr(0, 10)) || (s[10] != 'T' && s[10] != 't')) return false;
   if (!digits(s, 11, 2) || s[13] != ':' || !digits(s, 14, 2)) return false;
-  if (num(s, 11, 2) > 23 || num(s, 14, 2) > 59) return false;
+  if (number_at(s, 11, 2) > 23 || number_at(s, 14, 2) > 59) return false;
   size_t i = 16;
   if (i < s.size() && s[i] == ':') {
-    if (!digits(s, i + 1, 2) || num(s, i + 1, 2) > 60) return false;
+    if (!digits(s, i + 1, 2) || number_at(s, i + 1, 2) > 60) return false;
     i += 3;
     if (i < s.size() && s[i] == '.') {
       size_t j = i + 1;
@@ -94,7 +94,7 @@ bool valid_local_date_time(std::string_view s) {
   if ((s[i] == 'Z' || s[i] == 'z') && i + 1 == s.size()) return true;
   if ((s[i] == '+' || s[i] == '-') && i + 6 == s.size() && digits(s, i + 1, 2) && s[i + 3] == ':' &&
       digits(s, i + 4, 2)) {
-    return num(s, i + 1, 2) <= 23 && num(s, i + 4, 2) <= 59;
+    return number_at(s, i + 1, 2) <= 23 && number_at(s, i + 4, 2) <= 59;
   }
   return false;
 }

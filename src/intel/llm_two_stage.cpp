@@ -28,7 +28,7 @@ std::string_view domain_description(std::string_view domain) {
   return "law-enforcement actions: arrests, raids, seizures of weapons or drugs";
 }
 
-struct Candidate {
+struct StageCandidate {
   size_t priority = 0;  // index in options.domains
   std::string domain;
   Incident incident;
@@ -144,7 +144,7 @@ Result<TwoStageResult> TwoStageExtractor::run(const ArticleText& article) {
                        "\n\nStructured reading:\n";
   json answers = json::object();
   std::vector<std::string> providers;
-  std::vector<Candidate> candidates;
+  std::vector<StageCandidate> candidates;
   AnswerContext context{deps_.gazetteer.get(), article.published_ms, deps_.utc_offset_minutes};
   for (const auto& [priority, domain] : run_domains) {
     Result<JsonAnswer> s2 =
@@ -157,7 +157,7 @@ Result<TwoStageResult> TwoStageExtractor::run(const ArticleText& article) {
     json answer = json::parse(s2->json);
     for (const auto& inc : answer.at("incidents")) {
       if (inc.at("confidence").get<double>() < options_.min_confidence) continue;
-      candidates.push_back(Candidate{priority, domain, incident_from_json(inc, context), false});
+      candidates.push_back(StageCandidate{priority, domain, incident_from_json(inc, context), false});
     }
     answers[domain] = std::move(answer);
   }
@@ -165,14 +165,14 @@ Result<TwoStageResult> TwoStageExtractor::run(const ArticleText& article) {
   out.extraction.provider = out.stage2_provider.empty() ? out.stage1_provider : out.stage2_provider;
 
   // Selector.
-  std::stable_sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
+  std::stable_sort(candidates.begin(), candidates.end(), [](const StageCandidate& a, const StageCandidate& b) {
     if (a.priority != b.priority) return a.priority < b.priority;
     return a.incident.confidence.value > b.incident.confidence.value;
   });
   SelectorChoice& choice = out.choice;
   std::vector<size_t> kept;
   for (size_t i = 0; i < candidates.size(); ++i) {
-    Candidate& c = candidates[i];
+    StageCandidate& c = candidates[i];
     for (size_t k : kept) {
       if (candidates[k].incident.type == c.incident.type) {
         fill_slots(candidates[k].incident, c.incident);
@@ -187,11 +187,11 @@ Result<TwoStageResult> TwoStageExtractor::run(const ArticleText& article) {
   if (candidates.empty()) {
     choice.reason = run_domains.empty() ? "stage 1 found no incident" : "no domain reported an incident";
   } else {
-    const Candidate& top = candidates.front();
+    const StageCandidate& top = candidates.front();
     choice.domain = top.domain;
     choice.type = std::string(incident_type_name(top.incident.type));
     choice.confidence = top.incident.confidence.value;
-    bool most_confident = std::all_of(candidates.begin(), candidates.end(), [&](const Candidate& c) {
+    bool most_confident = std::all_of(candidates.begin(), candidates.end(), [&](const StageCandidate& c) {
       return c.incident.confidence.value <= top.incident.confidence.value;
     });
     choice.reason = candidates.size() == 1 ? "only candidate"

@@ -7,12 +7,6 @@ namespace sentinel::intel {
 
 namespace {
 
-size_t char_count(std::string_view s) {
-  size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80 ? 1 : 0;
-  return n;
-}
-
 // Without a Content-Type: HTML when the start of the body looks like it.
 bool looks_like_html(std::string_view body) {
   std::string head = feedtext::lower(body.substr(0, std::min<size_t>(body.size(), 1024)));
@@ -39,7 +33,7 @@ PageEnricher::PageEnricher(PageEnricherOptions options, FeedFetcher::Sleeper sle
     : options_(std::move(options)), fetcher_(options_.fetch, std::move(sleeper)) {}
 
 bool PageEnricher::needs_enrichment(const Article& article) const {
-  return char_count(feedtext::strip(article.text)) < options_.min_chars;
+  return feedtext::char_count(feedtext::strip(article.text)) < options_.min_chars;
 }
 
 Result<std::optional<EnrichedPage>> PageEnricher::enrich(const Article& article) const {
@@ -65,7 +59,7 @@ Result<std::optional<EnrichedPage>> PageEnricher::enrich(const Article& article)
                       url + ": not an HTML page (" + (ct != nullptr ? *ct : std::string("no Content-Type")) + ")");
   }
   PageText page = extract_main_text(fetched.body, fetched.headers);
-  if (char_count(page.text) <= char_count(feedtext::strip(article.text))) return std::optional<EnrichedPage>();
+  if (feedtext::char_count(page.text) <= feedtext::char_count(feedtext::strip(article.text))) return std::optional<EnrichedPage>();
   EnrichedPage out;
   out.text = std::move(page.text);
   out.title = std::move(page.title);

@@ -58,7 +58,7 @@ std::string meta_charset(std::string_view html) {
   return "";
 }
 
-std::string detect_charset(std::string_view data) {
+std::string page_charset(std::string_view data) {
   std::string out;
   uchardet_t ud = uchardet_new();
   if (uchardet_handle_data(ud, data.data(), data.size()) == 0) {
@@ -161,12 +161,6 @@ std::string trimmed(std::string s) {
   return std::string(v);
 }
 
-size_t char_count(std::string_view s) {
-  size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80 ? 1 : 0;
-  return n;
-}
-
 // Visible text of `root` (excluded subtrees left out), white space
 // collapsed; `link_chars` gets the characters inside <a>. Iterative: a
 // malformed page can nest thousands of elements.
@@ -183,9 +177,9 @@ std::string node_text(const GumboNode* root, size_t* link_chars) {
     stack.pop_back();
     const GumboNode* n = it.node;
     if (n->type == GUMBO_NODE_TEXT || n->type == GUMBO_NODE_WHITESPACE || n->type == GUMBO_NODE_CDATA) {
-      size_t before = char_count(out);
+      size_t before = feedtext::char_count(out);
       append_collapsed(out, n->v.text.text);
-      if (it.in_link) links += char_count(out) - before;
+      if (it.in_link) links += feedtext::char_count(out) - before;
       continue;
     }
     if (!is_element(n)) continue;
@@ -222,7 +216,7 @@ std::vector<Paragraph> collect_paragraphs(const GumboNode* root) {
     if (n->v.element.tag == GUMBO_TAG_P || n->v.element.tag == GUMBO_TAG_PRE) {
       Paragraph p{n, {}, 0, 0};
       p.text = node_text(n, &p.link_chars);
-      p.chars = char_count(p.text);
+      p.chars = feedtext::char_count(p.text);
       if (p.chars > 0) out.push_back(std::move(p));
       continue;
     }
@@ -383,7 +377,7 @@ std::string html_to_utf8(std::string_view html, const FeedHeaders& headers, std:
     if (i < candidates.size()) {
       proposed = candidates[i];
     } else if (i == candidates.size()) {
-      proposed = normalise_encoding(detect_charset(html));
+      proposed = normalise_encoding(page_charset(html));
     } else {
       proposed = "windows-1252";
     }
@@ -444,7 +438,7 @@ PageText extract_main_text(std::string_view html, const FeedHeaders& headers) {
   for (const GumboNode* c : candidates) {
     size_t links = 0;
     std::string text = node_text(c, &links);
-    size_t chars = char_count(text);
+    size_t chars = feedtext::char_count(text);
     double density = chars > 0 ? static_cast<double>(links) / static_cast<double>(chars) : 1.0;
     double s = scores[c] * (1.0 - density);
     final_scores[c] = s;

@@ -22,11 +22,6 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-std::string authority(const std::string& host, uint16_t port) {
-  if (host.find(':') != std::string::npos) return fmt::format("[{}]:{}", host, port);
-  return fmt::format("{}:{}", host, port);
-}
-
 // Responses are read whole into memory; this bounds a misbehaving server.
 constexpr uint64_t kMaxResponseBytes = 1ull << 30;
 

@@ -1,5 +1,6 @@
 #include "net/http_message.h"
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "net/net_log.h"
@@ -43,6 +44,11 @@ HttpResponse make_json_error(int status, std::string_view message) {
   body["error"] = message;
   response.body = body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   return response;
+}
+
+std::string authority(std::string_view host, uint16_t port) {
+  if (host.find(':') != std::string_view::npos) return fmt::format("[{}]:{}", host, port);
+  return fmt::format("{}:{}", host, port);
 }
 
 std::shared_ptr<spdlog::logger> net_log() {

@@ -3,6 +3,7 @@
 // (through http_server.h or http_client.h) and never see Beast.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -48,5 +49,9 @@ struct HttpResponse {
 /// A JSON error response `{"error":"<message>"}`: the one shape every error
 /// of the HTTP surface has. The message is JSON-escaped (invalid UTF-8 replaced).
 HttpResponse make_json_error(int status, std::string_view message);
+
+/// "host:port" as the Host header and URLs write it; an IPv6 literal gets
+/// brackets ("[::1]:8080").
+std::string authority(std::string_view host, uint16_t port);
 
 }  // namespace sentinel::net

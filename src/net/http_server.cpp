@@ -25,6 +25,7 @@
 // into one buffer, large payloads are referenced. Messages are shared_ptrs,
 // so the bytes of a broadcast exist once however many clients queue them.
 #include "net/http_server.h"
+#include "net/ws_opcode.h"
 
 #include <algorithm>
 #include <array>
@@ -119,15 +120,6 @@ struct Route {
 };
 
 // --- WebSocket framing (RFC 6455 section 5) ---
-
-enum WsOpcode : uint8_t {
-  kOpContinuation = 0x0,
-  kOpText = 0x1,
-  kOpBinary = 0x2,
-  kOpClose = 0x8,
-  kOpPing = 0x9,
-  kOpPong = 0xA,
-};
 
 // One write: at most this many bytes (unless one message is bigger), and at
 // most Asio's 64 buffers per send call. Payloads up to kInlinePayload are

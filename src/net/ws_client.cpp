@@ -4,6 +4,7 @@
 // a read stays pending between calls, so nothing is read while the caller
 // does not call receive(). The group runs every client on one thread.
 #include "net/ws_client.h"
+#include "net/ws_opcode.h"
 
 #include <algorithm>
 #include <atomic>
@@ -37,11 +38,6 @@ namespace {
 
 constexpr uint16_t kAbnormalClose = 1006;
 constexpr uint16_t kProtocolErrorClose = 1002;
-
-std::string authority(const std::string& host, uint16_t port) {
-  if (host.find(':') != std::string::npos) return fmt::format("[{}]:{}", host, port);
-  return fmt::format("{}:{}", host, port);
-}
 
 // Handshake headers, subprotocols, limits and timeouts of `options` on `ws`.
 void configure(websocket::stream<beast::tcp_stream>& ws, const WsClientOptions& options) {
@@ -274,10 +270,6 @@ bool WsClient::is_open() const { return impl_->open; }
 
 namespace {
 
-constexpr uint8_t kOpContinuation = 0x0;
-constexpr uint8_t kOpText = 0x1;
-constexpr uint8_t kOpClose = 0x8;
-constexpr uint8_t kOpPing = 0x9;
 constexpr size_t kGroupReadChunk = 64 * 1024;
 
 // A masked client frame (RFC 6455 section 5.3).

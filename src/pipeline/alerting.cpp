@@ -7,8 +7,14 @@
 #include <bit>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
+#include <exception>
+#include <functional>
+#include <mutex>
 #include <numbers>
 #include <optional>
+#include <thread>
+#include <utility>
 
 #include "alerts/alert.h"
 #include "alerts/alert_book.h"
@@ -53,6 +59,89 @@ int severity_rank(Severity s) {
   }
   return 0;
 }
+
+/// A thread that runs one job at a time for the merger and lets it wait for
+/// the result: the alert stage scores an epoch's windows here while it
+/// handles the epoch's events itself. A job the thread has not picked up by
+/// the time the caller waits is run by the caller instead: on a busy machine
+/// the helper may not be scheduled for a while, and the caller must not sit
+/// idle waiting for it. Started on first use; one caller.
+class JobThread {
+ public:
+  JobThread() = default;
+  JobThread(const JobThread&) = delete;
+  JobThread& operator=(const JobThread&) = delete;
+  ~JobThread() {
+    if (!thread_.joinable()) return;
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    ready_.notify_one();
+    thread_.join();
+  }
+
+  /// Runs `job` on the helper thread (after the previous one, if a caller
+  /// left without waiting for it).
+  void start(std::function<void()> job) {
+    if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
+    {
+      std::unique_lock lock(mutex_);
+      done_.wait(lock, [this] { return !busy_; });
+      error_ = nullptr;
+      job_ = std::move(job);
+      busy_ = true;
+    }
+    ready_.notify_one();
+  }
+
+  /// Returns once the job has run (here, if the helper has not started it);
+  /// rethrows what it threw.
+  void wait() {
+    std::unique_lock lock(mutex_);
+    if (job_) {
+      std::function<void()> job = std::move(job_);
+      job_ = nullptr;
+      busy_ = false;
+      error_ = nullptr;
+      lock.unlock();
+      job();
+      return;
+    }
+    done_.wait(lock, [this] { return !busy_; });
+    if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
+  }
+
+ private:
+  void run() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      ready_.wait(lock, [this] { return stop_ || job_; });
+      if (!job_) return;
+      std::function<void()> job = std::move(job_);
+      job_ = nullptr;
+      lock.unlock();
+      std::exception_ptr error;
+      try {
+        job();
+      } catch (...) {
+        error = std::current_exception();
+      }
+      lock.lock();
+      error_ = error;
+      busy_ = false;
+      done_.notify_one();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable ready_, done_;
+  std::function<void()> job_;     // guarded by mutex_
+  bool busy_ = false;             // guarded by mutex_
+  bool stop_ = false;             // guarded by mutex_
+  std::exception_ptr error_;      // guarded by mutex_
+  std::thread thread_;
+};
 
 }  // namespace
 
@@ -187,6 +276,10 @@ struct AlertStage::Impl {
   std::string line, reasons, ref;
   std::vector<float> ml_rows;                  // the epoch's window features, row-major
   std::vector<std::optional<double>> ml_scores;
+  /// Replay: scores the epoch's windows (score_windows: the forest, ml_rows
+  /// and ml_scores, which nothing else touches meanwhile) while this thread
+  /// handles the epoch's events. Declared last: destroyed (joined) first.
+  JobThread model_thread;
 
   Impl(const Config& c, const Enricher& en, const detect::GeofenceIndex* g, const Interner& src, const Interner& ty, FileSink& out, AuditFn a,
        AlertCounters& k, LatencyHistogram* h)
@@ -643,6 +736,13 @@ struct AlertStage::Impl {
     // with event time: live, "now" is the wall clock, and an event replayed
     // from an hour ago must still find its neighbours.
     const EventTime clock = live ? watermark : now;
+    // The budget is wall time, so it only applies live: a replay must give
+    // the same alerts on any machine, and stalls no one by taking its time.
+    const bool enforce_budget = live;
+    const bool batched = forest && !enforce_budget;
+    // The model's scores depend only on the epoch's windows in order, never
+    // on the events' decisions, so they are computed alongside them.
+    if (batched) model_thread.start([this, records] { score_windows(records); });
     ordered.clear();
     for (const auto& o : outputs) {
       const auto* s = dynamic_cast<const ShardSignals*>(o.get());
@@ -656,14 +756,10 @@ struct AlertStage::Impl {
     counters.signals.fetch_add(ordered.size(), std::memory_order_relaxed);
     for (const SignalEvent* e : ordered) handle_event(*e, now);
 
-    // The budget is wall time, so it only applies live: a replay must give
-    // the same alerts on any machine, and stalls no one by taking its time.
     const auto budget_end = std::chrono::steady_clock::now() + config.ml.budget;
-    const bool enforce_budget = live;
     bool over_budget = false;
     uint64_t unscored = 0;
-    const bool batched = forest && !enforce_budget;
-    if (batched) score_windows(records);
+    if (batched) model_thread.wait();
     size_t scored = 0;
     for (const WindowRecord& r : records) {
       if (r.kind != WindowKind::kTumbling || r.retracted) continue;

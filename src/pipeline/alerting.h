@@ -16,6 +16,11 @@
 //   and offered to the dedup book; what comes out is written to alerts.jsonl
 //   and every decision to the audit log.
 //
+// In a replay the isolation forest's part (scoring the epoch's windows in
+// order, rebuilding when due) runs on a helper thread while the merger
+// handles the epoch's events: the scores depend only on the windows in
+// order, so they are the same bits as on one thread.
+//
 // Correlation runs here rather than on the shards because a 500 m
 // neighbourhood crosses the coarse cells that route events to shards; doing
 // it on the merged, ordered stream keeps results exact for any shard count.

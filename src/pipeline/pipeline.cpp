@@ -111,6 +111,9 @@ struct Pipeline::Impl {
   DedupSet dedup;
   std::unique_ptr<ShardedEngine> engine;
   std::unique_ptr<CheckpointStore> store;
+  /// Makes the sinks' write() calls on its own thread; declared before the
+  /// sinks so that it outlives them (their destructors flush through it).
+  std::unique_ptr<SinkWriter> sink_writer = std::make_unique<SinkWriter>();
   std::unique_ptr<FileSink> windows_out, dead_out, late_out, audit_out, alerts_out;
   // The audit log is written by the merger thread only, in epoch order: the
   // ingest thread's decisions (dead letters, late events, duplicates) of an
@@ -127,7 +130,8 @@ struct Pipeline::Impl {
 
   /// Opens DIR/audit.jsonl cut to `length` and the writer that continues its chain.
   void open_audit(uint64_t length) {
-    audit_out = std::make_unique<FileSink>((fs::path(options.out_dir) / "audit.jsonl").string(), length);
+    audit_out = std::make_unique<FileSink>((fs::path(options.out_dir) / "audit.jsonl").string(), length,
+                                           sink_writer.get());
     AuditOptions ao;
     ao.sign_every = config.audit.sign_every;
     audit = std::make_unique<AuditWriter>(*audit_out, std::move(*audit_key), ao);
@@ -170,10 +174,9 @@ struct Pipeline::Impl {
   MetricsRegistry registry;
   std::vector<std::unique_ptr<ShardLatency>> latency;
 
-  static constexpr size_t kMaxCachedKeys = 1 << 20;
-  absl::flat_hash_map<WindowKey, std::string> key_text;  // merger thread only
-  /// The last time rendered, as text: an epoch's records are sorted by end,
-  /// and most of them share their start and end with the record before.
+  /// The last time rendered, as text: a shard's records of an epoch are
+  /// sorted by end, and most of them share their start and end with the
+  /// record before.
   struct TimeText {
     EventTime time = kMinEventTime;
     std::string text = format_rfc3339(kMinEventTime);
@@ -186,7 +189,29 @@ struct Pipeline::Impl {
       out += text;
     }
   };
-  TimeText start_text, end_text;  // merger thread only
+  /// One shard's rendering caches (used only on that shard's thread).
+  struct WindowRenderer {
+    static constexpr size_t kMaxCachedKeys = 1 << 20;
+    absl::flat_hash_map<WindowKey, std::string> key_text;
+    TimeText start_text, end_text;
+  };
+  /// One shard's window results of one epoch, in output order, rendered as
+  /// windows.jsonl lines on the shard's thread (the merger only merges them).
+  struct RenderedWindows final : StageOutput {
+    std::string text;           ///< the lines, each with its newline
+    std::vector<uint32_t> ends; ///< where each record's line ends in `text`
+  };
+  /// One shard's rendering state: caches used only on the shard's thread,
+  /// and the buffers the merger hands back once written (a fresh megabyte
+  /// per epoch would cost a page fault per 4 KiB). A shard runs up to
+  /// pipeline.queue_batches epochs ahead of the merger, so that many are kept.
+  struct ShardRendering {
+    WindowRenderer cache;
+    std::mutex spare_mutex;
+    std::vector<std::unique_ptr<RenderedWindows>> spare;  // guarded by spare_mutex
+  };
+  std::vector<std::unique_ptr<ShardRendering>> renderers;  // by shard
+  std::vector<WindowRecord> ml_records;  // merger thread: the merged epoch's tumbling results
 
   mutable std::mutex highlight_mutex;
   std::string highlight;
@@ -353,9 +378,9 @@ struct Pipeline::Impl {
   /// render_window(), with each key's "key", "cell" and "category" members
   /// rendered once and reused. Cell tokens are hex and type names are
   /// [a-z0-9_.-] (the decoder enforces it), so nothing needs escaping.
-  void render_cell_window(const WindowRecord& r, std::string& out) {
-    if (key_text.size() > kMaxCachedKeys) key_text.clear();
-    auto [it, created] = key_text.try_emplace(r.key);
+  void render_cell_window(WindowRenderer& cache, const WindowRecord& r, std::string& out) const {
+    if (cache.key_text.size() > WindowRenderer::kMaxCachedKeys) cache.key_text.clear();
+    auto [it, created] = cache.key_text.try_emplace(r.key);
     if (created) {
       const std::string cell = Enricher::cell_token(r.key.cell);
       const std::string_view category = types.name(r.key.category);
@@ -364,9 +389,9 @@ struct Pipeline::Impl {
     out += R"({"kind":")";
     out += window_kind_name(r.kind);
     out += R"(","start":")";
-    start_text.append(out, r.start);
+    cache.start_text.append(out, r.start);
     out += R"(","end":")";
-    end_text.append(out, r.end);
+    cache.end_text.append(out, r.end);
     out += "\",";
     out += it->second;
     out += R"(,"count":)";
@@ -392,22 +417,99 @@ struct Pipeline::Impl {
     return a.retracted < b.retracted;
   }
 
-  // ---- merger thread -----------------------------------------------------
-  void on_epoch(EpochOutput& out) {
-    std::sort(out.records.begin(), out.records.end(),
+  // ---- shard threads -----------------------------------------------------
+  /// A shard's part of windows.jsonl for one epoch: its results sorted in
+  /// output order and rendered, so the merger only merges sorted runs.
+  std::unique_ptr<StageOutput> render_shard(int shard, std::vector<WindowRecord>& records) const {
+    std::sort(records.begin(), records.end(),
               [this](const WindowRecord& a, const WindowRecord& b) { return record_less(a, b); });
-    std::string line;
-    const WindowRecord* top = nullptr;
-    for (const WindowRecord& r : out.records) {
-      line.clear();
-      if (r.kind == WindowKind::kGlobal) {
-        render_window(r, line);
-      } else {
-        render_cell_window(r, line);
+    ShardRendering& rendering = *renderers[static_cast<size_t>(shard)];
+    std::unique_ptr<RenderedWindows> out;
+    {
+      std::lock_guard lock(rendering.spare_mutex);
+      if (!rendering.spare.empty()) {
+        out = std::move(rendering.spare.back());
+        rendering.spare.pop_back();
       }
-      windows_out->write_line(line);
-      if (r.kind == WindowKind::kTumbling && (top == nullptr || r.count > top->count)) top = &r;
     }
+    if (!out) out = std::make_unique<RenderedWindows>();
+    out->text.clear();
+    out->ends.clear();
+    out->ends.reserve(records.size());
+    WindowRenderer& cache = rendering.cache;
+    for (const WindowRecord& r : records) {
+      if (r.kind == WindowKind::kGlobal) {
+        render_window(r, out->text);
+      } else {
+        render_cell_window(cache, r, out->text);
+      }
+      out->text += '\n';
+      out->ends.push_back(static_cast<uint32_t>(out->text.size()));
+    }
+    return out;
+  }
+
+  // ---- merger thread -----------------------------------------------------
+  /// Writes the epoch's windows.jsonl lines: every shard's run is sorted
+  /// (record_less) and keys belong to one shard each, so merging the runs
+  /// gives the same bytes as sorting all results together. With several
+  /// shards, leaves in `ml_records` the tumbling results in output order
+  /// (all the alert stage reads). Returns the busiest tumbling window, if any.
+  const WindowRecord* write_windows(const EpochOutput& out) {
+    const size_t n = out.shard_results.size();
+    std::vector<const RenderedWindows*> parts(n);
+    for (size_t i = 0; i < n; ++i) parts[i] = static_cast<const RenderedWindows*>(out.shard_results[i].get());
+    const WindowRecord* top = nullptr;
+    ml_records.clear();
+    auto visit = [&](const WindowRecord& r) {
+      if (r.kind != WindowKind::kTumbling) return;
+      if (top == nullptr || r.count > top->count) top = &r;
+      if (!r.retracted && n > 1) ml_records.push_back(r);
+    };
+    if (n == 1) {
+      for (const WindowRecord& r : out.records) visit(r);
+      windows_out->write(parts[0]->text, out.records.size());
+      return top;
+    }
+    // Heads of the runs: next[i] is shard i's next record, ends at shard_ends[i].
+    std::vector<size_t> next(n), line_start(n, 0);
+    for (size_t i = 0; i < n; ++i) next[i] = i == 0 ? 0 : out.shard_ends[i - 1];
+    size_t run_shard = n, run_from = 0, run_to = 0, run_lines = 0;
+    auto write_run = [&] {
+      if (run_shard < n) {
+        const std::string_view text = parts[run_shard]->text;
+        windows_out->write(text.substr(run_from, run_to - run_from), run_lines);
+      }
+    };
+    for (;;) {
+      size_t best = n;
+      for (size_t i = 0; i < n; ++i) {
+        if (next[i] == out.shard_ends[i]) continue;
+        if (best == n || record_less(out.records[next[i]], out.records[next[best]])) best = i;
+      }
+      if (best == n) break;
+      const WindowRecord& r = out.records[next[best]];
+      visit(r);
+      const size_t local = next[best] - (best == 0 ? 0 : out.shard_ends[best - 1]);
+      const size_t from = line_start[best];
+      const size_t to = parts[best]->ends[local];
+      if (best != run_shard) {
+        write_run();
+        run_shard = best;
+        run_from = from;
+        run_lines = 0;
+      }
+      run_to = to;
+      ++run_lines;
+      line_start[best] = to;
+      ++next[best];
+    }
+    write_run();
+    return top;
+  }
+
+  void on_epoch(EpochOutput& out) {
+    const WindowRecord* top = write_windows(out);
     counters.windows.fetch_add(out.records.size(), std::memory_order_relaxed);
     counters.epochs.fetch_add(1, std::memory_order_relaxed);
     if (out.watermark != kMaxEventTime) {
@@ -430,8 +532,21 @@ struct Pipeline::Impl {
       }
     }
     for (const PendingAudit& a : ingest.audit) append_audit(a.ts, a.decision, a.ref, a.reasons);
-    alerts->process(out.stage_outputs, out.records, ingest.now, out.watermark);
+    // One shard: its records are already in output order.
+    const std::span<const WindowRecord> ordered =
+        out.shard_results.size() == 1 ? std::span<const WindowRecord>(out.records) : ml_records;
+    alerts->process(out.stage_outputs, ordered, ingest.now, out.watermark);
     if (out.checkpoint) write_checkpoint(out, ingest.snapshot);
+    // The rendered buffers go back to their shards for the next epochs.
+    for (size_t i = 0; i < out.shard_results.size() && i < renderers.size(); ++i) {
+      auto* rendered = dynamic_cast<RenderedWindows*>(out.shard_results[i].get());
+      if (rendered == nullptr) continue;
+      std::unique_ptr<RenderedWindows> back(rendered);
+      out.shard_results[i].release();
+      ShardRendering& r = *renderers[i];
+      std::lock_guard lock(r.spare_mutex);
+      if (r.spare.size() <= config.pipeline.queue_batches) r.spare.push_back(std::move(back));
+    }
   }
 
   void write_checkpoint(EpochOutput& out, const std::string& ingest) {
@@ -638,6 +753,7 @@ Pipeline::Pipeline(const Config& config, PipelineOptions options)
     }
     l->guard = std::make_unique<LatencyGuard>(config.latency);
     p.latency.push_back(std::move(l));
+    p.renderers.push_back(std::make_unique<Impl::ShardRendering>());
   }
   p.event_to_alert = &p.registry
                           .add_latency("sentinel_event_to_alert_seconds",
@@ -658,7 +774,8 @@ Pipeline::Pipeline(const Config& config, PipelineOptions options)
       [self](EpochOutput& out) { self->on_epoch(out); },
       [self](int shard, size_t stage, ProcTime now, std::span<const Event> events) {
         self->observe(shard, stage, now, events);
-      });
+      },
+      [self](int shard, std::vector<WindowRecord>& records) { return self->render_shard(shard, records); });
 }
 
 Pipeline::~Pipeline() {
@@ -694,10 +811,11 @@ std::vector<ResumePoint> Pipeline::start() {
     }
   }
   const fs::path dir(p.options.out_dir);
-  p.windows_out = std::make_unique<FileSink>((dir / "windows.jsonl").string(), restored.windows_len);
-  p.dead_out = std::make_unique<FileSink>((dir / "dead-letter.jsonl").string(), restored.dead_len);
-  p.late_out = std::make_unique<FileSink>((dir / "late.jsonl").string(), restored.late_len);
-  p.alerts_out = std::make_unique<FileSink>((dir / "alerts.jsonl").string(), restored.alerts_len);
+  SinkWriter* const writer = p.sink_writer.get();
+  p.windows_out = std::make_unique<FileSink>((dir / "windows.jsonl").string(), restored.windows_len, writer);
+  p.dead_out = std::make_unique<FileSink>((dir / "dead-letter.jsonl").string(), restored.dead_len, writer);
+  p.late_out = std::make_unique<FileSink>((dir / "late.jsonl").string(), restored.late_len, writer);
+  p.alerts_out = std::make_unique<FileSink>((dir / "alerts.jsonl").string(), restored.alerts_len, writer);
   if (p.audit_key && !p.audit) p.open_audit(0);
   Impl* self = impl_.get();
   p.alerts = std::make_unique<AlertStage>(

@@ -10,15 +10,13 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "core/keys.h"
+
 namespace sentinel {
 
 namespace {
 constexpr std::string_view kTokenPrefix = "snt_";
 constexpr std::string_view kHashPrefix = "blake2b256:";
-
-void ensure_sodium() {
-  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
-}
 
 bool is_hex(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });

@@ -33,6 +33,7 @@ struct ShardOutput {
   uint64_t epoch = 0;
   EventTime watermark;
   std::vector<WindowRecord> records;
+  std::unique_ptr<StageOutput> result;  // the ShardEpochHook's
   bool checkpoint = false;
   std::string state;
   uint64_t events = 0;
@@ -44,7 +45,10 @@ struct ShardOutput {
 struct ShardedEngine::Impl {
   struct Shard {
     Shard(int i, const WindowsConfig& w, uint32_t queue_batches)
-        : index(i), windows(w), slots(static_cast<ssize_t>(queue_batches)) {}
+        : index(i),
+          windows(w),
+          slots(static_cast<ssize_t>(queue_batches)),
+          ahead(static_cast<ssize_t>(queue_batches)) {}
     int index;
     WindowOperator windows;
     std::vector<std::unique_ptr<BatchStage>> stages;
@@ -57,6 +61,10 @@ struct ShardedEngine::Impl {
     std::condition_variable queue_ready;
     std::deque<std::unique_ptr<ShardBatch>> queue;  // guarded by queue_mutex
     moodycamel::LightweightSemaphore slots;  // free places in `queue` (backpressure)
+    // Epochs this shard may still deliver before the merger has handed on the
+    // oldest it delivered: without this bound a shard runs arbitrarily far
+    // ahead of a slower merger, and every epoch's results wait in memory.
+    moodycamel::LightweightSemaphore ahead;
     moodycamel::ConcurrentQueue<std::unique_ptr<ShardBatch>> recycled;
     std::unique_ptr<ShardBatch> open;  // being filled by the ingest thread
     std::thread thread;
@@ -65,6 +73,7 @@ struct ShardedEngine::Impl {
   Options options;
   EpochHandler on_epoch;
   LatencyObserver on_latency;
+  ShardEpochHook on_shard_epoch;
   std::vector<std::unique_ptr<Shard>> shards;
   moodycamel::BlockingConcurrentQueue<ShardOutput> outputs;
   std::thread merger;
@@ -91,7 +100,7 @@ struct ShardedEngine::Impl {
   }
 
   void run_shard(Shard& s) {
-    std::vector<WindowRecord> records;
+    std::vector<WindowRecord> records;  // reused: the output gets an exact-size copy
     for (;;) {
       std::unique_ptr<ShardBatch> b;
       {
@@ -125,16 +134,17 @@ struct ShardedEngine::Impl {
         if (on_latency && !events.empty()) on_latency(s.index, i, std::chrono::steady_clock::now(), events);
       }
       s.windows.add(events);
+      ShardOutput out;
       records.clear();
       s.windows.advance(b->marker.watermark, records);
+      if (on_shard_epoch) out.result = on_shard_epoch(s.index, records);
+      out.records = records;
       if (on_latency && !events.empty()) {
         on_latency(s.index, s.stages.size(), std::chrono::steady_clock::now(), events);
       }
-      ShardOutput out;
       out.shard = s.index;
       out.epoch = b->marker.epoch;
       out.watermark = b->marker.watermark;
-      out.records = records;
       out.events = events.size();
       out.stage_outputs = std::move(stage_outputs);
       if (b->marker.checkpoint) {
@@ -144,6 +154,7 @@ struct ShardedEngine::Impl {
         out.state = w.take();
       }
       processed.fetch_add(events.size(), std::memory_order_relaxed);
+      s.ahead.wait();
       outputs.enqueue(std::move(out));
       b->texts.clear();  // release the text as soon as the shard is done with it
       s.recycled.enqueue(std::move(b));
@@ -154,6 +165,7 @@ struct ShardedEngine::Impl {
   void run_merger() {
     struct Pending {
       EpochOutput out;
+      std::vector<std::vector<WindowRecord>> records;  // per shard
       int delivered = 0;
     };
     std::map<uint64_t, Pending> pending;
@@ -167,10 +179,15 @@ struct ShardedEngine::Impl {
         continue;
       }
       Pending& p = pending[o.epoch];
+      if (p.delivered == 0) {
+        p.records.resize(static_cast<size_t>(n));
+        p.out.shard_results.resize(static_cast<size_t>(n));
+      }
       p.out.epoch = o.epoch;
       p.out.watermark = o.watermark;
       p.out.events += o.events;
-      p.out.records.insert(p.out.records.end(), o.records.begin(), o.records.end());
+      p.records[static_cast<size_t>(o.shard)] = std::move(o.records);
+      p.out.shard_results[static_cast<size_t>(o.shard)] = std::move(o.result);
       for (auto& so : o.stage_outputs) p.out.stage_outputs.push_back(std::move(so));
       if (o.checkpoint) {
         p.out.checkpoint = true;
@@ -180,19 +197,36 @@ struct ShardedEngine::Impl {
       ++p.delivered;
       // Shards deliver epochs in order, so the oldest pending epoch completes first.
       while (!pending.empty() && pending.begin()->second.delivered == n) {
-        on_epoch(pending.begin()->second.out);
+        Pending& done = pending.begin()->second;
+        // Shard order, never arrival order: the handler sees the same epoch
+        // whatever the threads' timing.
+        if (n == 1) {
+          done.out.records = std::move(done.records[0]);
+        } else {
+          size_t total = 0;
+          for (const auto& part : done.records) total += part.size();
+          done.out.records.reserve(total);
+          for (const auto& part : done.records) {
+            done.out.records.insert(done.out.records.end(), part.begin(), part.end());
+          }
+        }
+        size_t end = 0;
+        for (const auto& part : done.records) done.out.shard_ends.push_back(end += part.size());
+        on_epoch(done.out);
         pending.erase(pending.begin());
+        for (auto& s : shards) s->ahead.signal();
       }
     }
   }
 };
 
 ShardedEngine::ShardedEngine(Options options, StageFactory stages, EpochHandler on_epoch,
-                             LatencyObserver on_latency)
+                             LatencyObserver on_latency, ShardEpochHook on_shard_epoch)
     : impl_(std::make_unique<Impl>()) {
   impl_->options = options;
   impl_->on_epoch = std::move(on_epoch);
   impl_->on_latency = std::move(on_latency);
+  impl_->on_shard_epoch = std::move(on_shard_epoch);
   const int n = std::max(1, options.shards);
   for (int i = 0; i < n; ++i) {
     auto s = std::make_unique<Impl::Shard>(i, options.windows, std::max<uint32_t>(2, options.queue_batches));

@@ -14,9 +14,14 @@
 // right after that epoch, and the handler receives every shard's snapshot
 // with the epoch, when the epoch's results have been handed over.
 //
+// Work on an epoch's results that can be done per shard (sorting and
+// rendering them) runs on the shard's thread in a ShardEpochHook, so the
+// single merger thread only combines it. A shard delivers at most
+// queue_batches epochs ahead of the merger, then waits (backpressure both ways).
+//
 // Threading: push/hold_text/emit_marker from one ingest thread (or under the
-// caller's lock); one thread per shard; one merger thread calling the handler.
-// Shards share nothing mutable with each other.
+// caller's lock); one thread per shard (stages and the hook); one merger
+// thread calling the handler. Shards share nothing mutable with each other.
 #pragma once
 
 #include <atomic>
@@ -67,7 +72,13 @@ struct Marker {
 struct EpochOutput {
   uint64_t epoch = 0;
   EventTime watermark;
-  std::vector<WindowRecord> records;      ///< every shard's results, unordered
+  /// Every shard's results, shard 0's first; each shard's in the order its
+  /// ShardEpochHook left them (the window operator's order without one).
+  std::vector<WindowRecord> records;
+  /// records[shard_ends[i-1], shard_ends[i]) are shard i's (shard_ends[-1] = 0).
+  std::vector<size_t> shard_ends;
+  /// Per shard: what its ShardEpochHook returned for this epoch (null without one).
+  std::vector<std::unique_ptr<StageOutput>> shard_results;
   bool checkpoint = false;
   std::vector<std::string> shard_states;  ///< one per shard when checkpoint
   uint64_t events = 0;                    ///< events the shards processed in this epoch
@@ -76,6 +87,13 @@ struct EpochOutput {
   std::vector<std::unique_ptr<StageOutput>> stage_outputs;
 };
 using EpochHandler = std::function<void(EpochOutput&)>;
+
+/// Called on shard `shard`'s thread once per epoch with its window results
+/// of the epoch, which it may reorder (sort). What it returns reaches the
+/// handler in EpochOutput::shard_results: work on the results that can run
+/// per shard, in parallel (rendering them), instead of on the merger thread.
+using ShardEpochHook =
+    std::function<std::unique_ptr<StageOutput>(int shard, std::vector<WindowRecord>& records)>;
 
 /// Per-stage latency observer, called once per batch and stage with the time
 /// the stage finished; latency is measured from each event's ingest_time.
@@ -92,7 +110,7 @@ class ShardedEngine {
   };
 
   ShardedEngine(Options options, StageFactory stages, EpochHandler on_epoch,
-                LatencyObserver on_latency = {});
+                LatencyObserver on_latency = {}, ShardEpochHook on_shard_epoch = {});
   ~ShardedEngine();
 
   int shard_count() const;

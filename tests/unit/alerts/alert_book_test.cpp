@@ -17,7 +17,7 @@
 #include "stream/bytes.h"
 
 namespace sentinel {
-namespace {
+namespace alert_book_test {
 
 using ::testing::ElementsAre;
 using Offer = AlertBook::Offer;
@@ -521,5 +521,5 @@ TEST(AlertBook, CorruptedLoadIsRefusedAndLeavesTheBookAlone) {
   EXPECT_EQ(saved(target), before);
 }
 
-}  // namespace
+}  // namespace alert_book_test
 }  // namespace sentinel

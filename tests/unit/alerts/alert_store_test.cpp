@@ -22,7 +22,7 @@
 #include "core/time.h"
 
 namespace sentinel {
-namespace {
+namespace alert_store_test {
 
 using ::testing::ElementsAre;
 
@@ -889,5 +889,5 @@ TEST(AlertStore, ConcurrentSmoke) {
   EXPECT_EQ(s.unacked, unacked);
 }
 
-}  // namespace
+}  // namespace alert_store_test
 }  // namespace sentinel

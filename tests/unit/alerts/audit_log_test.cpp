@@ -17,7 +17,7 @@
 #include "core/json_writer.h"
 
 namespace sentinel {
-namespace {
+namespace audit_log_test {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
@@ -598,5 +598,5 @@ TEST_F(KeysTest, LoadErrorsNameTheFileAndTheReason) {
   EXPECT_EQ(error_of([&] { load_public_key(dir_); }), dir_ + ": key file is not a regular file");
 }
 
-}  // namespace
+}  // namespace audit_log_test
 }  // namespace sentinel

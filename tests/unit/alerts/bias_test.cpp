@@ -11,7 +11,7 @@
 #include "stream/bytes.h"
 
 namespace sentinel {
-namespace {
+namespace bias_test {
 
 using ::testing::HasSubstr;
 
@@ -401,5 +401,5 @@ TEST(Bias, CorruptedLoadFailsAndLeavesTheMonitorUnchanged) {
   EXPECT_EQ(saved(target), good);
 }
 
-}  // namespace
+}  // namespace bias_test
 }  // namespace sentinel

@@ -13,7 +13,7 @@
 #include "core/time.h"
 
 namespace sentinel {
-namespace {
+namespace cap_test {
 
 using ::testing::ElementsAre;
 
@@ -347,5 +347,5 @@ TEST(Cap, RestrictedScopeAndOptionChecks) {
   EXPECT_EQ(field([](CapOptions& c) { c.feed_id = ""; }), "feed_id");
 }
 
-}  // namespace
+}  // namespace cap_test
 }  // namespace sentinel

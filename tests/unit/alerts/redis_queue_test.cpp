@@ -21,7 +21,7 @@
 #include "alerts/alert.h"
 
 namespace sentinel {
-namespace {
+namespace redis_queue_test {
 
 using redis_wire::WireView;
 
@@ -416,5 +416,5 @@ TEST(RedisAlertQueue, KeepsOneUnconfirmedViewPerAlertUntilConnected) {
   EXPECT_EQ(queue.status().unconfirmed, 2u);
 }
 
-}  // namespace
+}  // namespace redis_queue_test
 }  // namespace sentinel

@@ -9,7 +9,7 @@
 #include <vector>
 
 namespace sentinel {
-namespace {
+namespace score_test {
 
 using ::testing::HasSubstr;
 
@@ -314,5 +314,5 @@ TEST(Score, ValidateMessageSaysWhatIsWrong) {
             "priority.band_p1: must be below priority.band_p0 (0.85), got 0.9");
 }
 
-}  // namespace
+}  // namespace score_test
 }  // namespace sentinel

@@ -10,7 +10,7 @@
 #include <vector>
 
 namespace sentinel {
-namespace {
+namespace cloudevents_test {
 
 // A copy of `text` in a heap block of exactly text.size() + kJsonPadding
 // bytes, so that AddressSanitizer sees any read past the promised padding.
@@ -668,5 +668,5 @@ TEST(DecoderOptions, RejectsUnusableOptions) {
   EXPECT_THROW(EventDecoder(o, s, t), std::invalid_argument);
 }
 
-}  // namespace
+}  // namespace cloudevents_test
 }  // namespace sentinel

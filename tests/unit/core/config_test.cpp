@@ -13,7 +13,7 @@
 #include <string>
 
 namespace sentinel {
-namespace {
+namespace config_test {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
@@ -773,5 +773,5 @@ TEST(ConfigAlerts, NamesTheBadKey) {
             "demo.yaml: alerts.sensor_types: item 2: 'sensor.gunshot' is listed twice");
 }
 
-}  // namespace
+}  // namespace config_test
 }  // namespace sentinel

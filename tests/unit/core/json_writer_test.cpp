@@ -11,7 +11,7 @@
 #include <vector>
 
 namespace sentinel {
-namespace {
+namespace json_writer_test {
 
 std::string json_string(std::string_view s) {
   std::string out;
@@ -196,5 +196,5 @@ TEST(JsonWriter, ReusedBufferDoesNotGrow) {
   EXPECT_EQ(out.capacity(), cap);
 }
 
-}  // namespace
+}  // namespace json_writer_test
 }  // namespace sentinel

@@ -11,7 +11,7 @@
 #include <vector>
 
 namespace sentinel {
-namespace {
+namespace metrics_test {
 
 using std::chrono::milliseconds;
 using std::chrono::nanoseconds;
@@ -421,5 +421,5 @@ TEST(LatencyGuard, Names) {
   EXPECT_STREQ(to_string(Transition::kWarningRaised), "warning_raised");
 }
 
-}  // namespace
+}  // namespace metrics_test
 }  // namespace sentinel

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 namespace sentinel {
-namespace {
+namespace time_test {
 
 TEST(Rfc3339, ParsesUtcAndOffsets) {
   EXPECT_EQ(to_ms(*parse_rfc3339("1970-01-01T00:00:00Z")), 0);
@@ -42,5 +42,5 @@ TEST(AlignDown, HandlesNegativeTimes) {
   EXPECT_EQ(to_ms(align_down(event_time_from_ms(-1), Millis(300'000))), -300'000);
 }
 
-}  // namespace
+}  // namespace time_test
 }  // namespace sentinel

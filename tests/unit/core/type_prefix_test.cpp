@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 namespace sentinel {
-namespace {
+namespace type_prefix_test {
 
 TEST(TypePrefix, DotMeansEveryTypeBelow) {
   const TypePrefix p("sensor.");
@@ -30,5 +30,5 @@ TEST(TypePrefix, EmptyMatchesNothing) {
   EXPECT_TRUE(matches_any("sensor.gunshot", type_prefixes({"cad.call.", "sensor."})));
 }
 
-}  // namespace
+}  // namespace type_prefix_test
 }  // namespace sentinel

@@ -15,7 +15,7 @@
 #include "stream/bytes.h"
 
 namespace sentinel::detect {
-namespace {
+namespace correlation_test {
 
 // Spherical geometry written here, independently of S2, on the same Earth
 // radius S2Earth uses (6371.01 km).
@@ -495,5 +495,5 @@ TEST(Correlation, RejectsBadOptions) {
   EXPECT_THROW(CorrelationIndex{config}, std::invalid_argument);
 }
 
-}  // namespace
+}  // namespace correlation_test
 }  // namespace sentinel::detect

@@ -39,7 +39,7 @@
 #include "detect/geojson.h"
 
 namespace sentinel {
-namespace {
+namespace enrichment_test {
 
 bool same_point(const S2Point& a, const S2Point& b) {
   return a.x() == b.x() && a.y() == b.y() && a.z() == b.z();
@@ -614,5 +614,5 @@ TEST(EnricherEnrich, ConcurrentCallersAgree) {
   }
 }
 
-}  // namespace
+}  // namespace enrichment_test
 }  // namespace sentinel

@@ -16,7 +16,7 @@
 #include "detect/enrichment.h"
 
 namespace sentinel::detect {
-namespace {
+namespace geofence_test {
 
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
@@ -440,5 +440,5 @@ TEST(Geofence, ConcurrentMatchesEqualSerial) {
   EXPECT_GT(matched, points.size() / 4);
 }
 
-}  // namespace
+}  // namespace geofence_test
 }  // namespace sentinel::detect

@@ -8,7 +8,7 @@
 #include "core/config.h"
 
 namespace sentinel::geojson {
-namespace {
+namespace geojson_test {
 
 using ::testing::HasSubstr;
 
@@ -125,5 +125,5 @@ TEST(GeoJson, FileErrors) {
   }
 }
 
-}  // namespace
+}  // namespace geojson_test
 }  // namespace sentinel::geojson

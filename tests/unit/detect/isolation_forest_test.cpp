@@ -19,7 +19,7 @@
 #include "stream/bytes.h"
 
 namespace sentinel::detect {
-namespace {
+namespace isolation_forest_test {
 
 const std::string kDataDir = std::string(SENTINEL_SOURCE_DIR) + "/tests/data/iforest/";
 
@@ -502,5 +502,5 @@ TEST(OnlineIsolationForestTest, CheckpointMidStreamResumesIdentically) {
   }
 }
 
-}  // namespace
+}  // namespace isolation_forest_test
 }  // namespace sentinel::detect

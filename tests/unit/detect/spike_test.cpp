@@ -13,7 +13,7 @@
 #include "stream/bytes.h"
 
 namespace sentinel::detect {
-namespace {
+namespace spike_test {
 
 constexpr Millis kSize = Millis(5 * 60'000);  // tumbling window
 
@@ -524,5 +524,5 @@ TEST(SpikeDetector, MoveKeepsState) {
   EXPECT_TRUE(moved.observe(kKey, win(1), 9));
 }
 
-}  // namespace
+}  // namespace spike_test
 }  // namespace sentinel::detect

@@ -13,7 +13,7 @@
 #include <vector>
 
 namespace sentinel::flows {
-namespace {
+namespace csv_telemetry_test {
 
 using ::testing::HasSubstr;
 
@@ -476,5 +476,5 @@ TEST(CsvTelemetry, TimestampsOfTheCicLayouts) {
   EXPECT_FALSE(parse_flow_timestamp(""));
 }
 
-}  // namespace
+}  // namespace csv_telemetry_test
 }  // namespace sentinel::flows

@@ -9,7 +9,7 @@
 #include <vector>
 
 namespace sentinel::flows {
-namespace {
+namespace ensemble_test {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -155,5 +155,5 @@ TEST(Ensemble, VoterValidatesItsConfiguration) {
   EXPECT_THROW(voter.weight("oracle"), std::invalid_argument);
 }
 
-}  // namespace
+}  // namespace ensemble_test
 }  // namespace sentinel::flows

@@ -14,7 +14,7 @@
 #include "flows/rules.h"
 
 namespace sentinel::flows {
-namespace {
+namespace evidence_test {
 
 using ::testing::ElementsAre;
 
@@ -208,5 +208,5 @@ TEST(Evidence, MissingValuesNoNormaliserAndAFailingExplanation) {
   EXPECT_EQ(u["engines"]["ml"]["explain"]["index"], 0);
 }
 
-}  // namespace
+}  // namespace evidence_test
 }  // namespace sentinel::flows

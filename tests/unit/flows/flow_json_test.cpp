@@ -14,7 +14,7 @@
 #include "flows/csv_telemetry.h"
 
 namespace sentinel::flows {
-namespace {
+namespace flow_json_test {
 
 using ::testing::HasSubstr;
 
@@ -201,5 +201,5 @@ TEST(FlowJson, LoadsObjectsAndArrays) {
   EXPECT_FALSE(decoder.load("[1,").ok());
 }
 
-}  // namespace
+}  // namespace flow_json_test
 }  // namespace sentinel::flows

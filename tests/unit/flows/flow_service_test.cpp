@@ -31,7 +31,7 @@
 #include "flows/rules.h"
 
 namespace sentinel::flows {
-namespace {
+namespace flow_service_test {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -528,5 +528,5 @@ TEST(FlowServiceStreaming, TelemetryFromKafkaBecomesSignedAnomaliesAndBadPayload
   EXPECT_EQ(seen.event_count(), kSshRows);
 }
 
-}  // namespace
+}  // namespace flow_service_test
 }  // namespace sentinel::flows

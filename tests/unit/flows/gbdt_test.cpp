@@ -20,7 +20,7 @@
 #include <nlohmann/json.hpp>
 
 namespace sentinel::flows {
-namespace {
+namespace gbdt_test {
 
 using ::testing::HasSubstr;
 
@@ -648,5 +648,5 @@ TEST(TreeModelSemantics, RandomTreesMatchTheLiteralRules) {
   }
 }
 
-}  // namespace
+}  // namespace gbdt_test
 }  // namespace sentinel::flows

@@ -14,7 +14,7 @@
 #include "flows/csv_telemetry.h"
 
 namespace sentinel::flows {
-namespace {
+namespace json_telemetry_test {
 
 using ::testing::HasSubstr;
 namespace fs = std::filesystem;
@@ -245,5 +245,5 @@ TEST(JsonTelemetry, AMissingPathIsReportedOnce) {
   EXPECT_THAT(all.issues[0].reason, HasSubstr("cannot read"));
 }
 
-}  // namespace
+}  // namespace json_telemetry_test
 }  // namespace sentinel::flows

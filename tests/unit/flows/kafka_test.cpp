@@ -22,7 +22,7 @@
 #include "flows/signing.h"
 
 namespace sentinel::flows {
-namespace {
+namespace kafka_test {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
@@ -712,5 +712,5 @@ TEST(KafkaConfigErrors, StartUpErrorsNameWhatIsWrong) {
   }
 }
 
-}  // namespace
+}  // namespace kafka_test
 }  // namespace sentinel::flows

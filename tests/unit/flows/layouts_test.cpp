@@ -9,7 +9,7 @@
 #include <vector>
 
 namespace sentinel::flows {
-namespace {
+namespace layouts_test {
 
 using ::testing::HasSubstr;
 
@@ -200,5 +200,5 @@ TEST(Layouts, KnownColumnListsMatchTheirKind) {
   EXPECT_EQ(ignored_columns().size(), 9u);
 }
 
-}  // namespace
+}  // namespace layouts_test
 }  // namespace sentinel::flows

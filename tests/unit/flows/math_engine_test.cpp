@@ -13,7 +13,7 @@
 #include "flows/normaliser.h"
 
 namespace sentinel::flows {
-namespace {
+namespace math_engine_test {
 
 using Clock = std::chrono::steady_clock;
 using ::testing::HasSubstr;
@@ -363,5 +363,5 @@ TEST(MathEngine, ContractAndOptions) {
   EXPECT_THROW(MathEngine{bad}, ConfigError);
 }
 
-}  // namespace
+}  // namespace math_engine_test
 }  // namespace sentinel::flows

@@ -17,7 +17,7 @@
 #include <nlohmann/json.hpp>
 
 namespace sentinel::flows {
-namespace {
+namespace ml_engine_test {
 
 using ::testing::HasSubstr;
 using Clock = std::chrono::steady_clock;
@@ -196,5 +196,5 @@ TEST(MlEngine, ExplainGivesTheTopFiveContributionsByMagnitude) {
   }
 }
 
-}  // namespace
+}  // namespace ml_engine_test
 }  // namespace sentinel::flows

@@ -17,7 +17,7 @@
 #include "flows/csv_telemetry.h"
 
 namespace sentinel::flows {
-namespace {
+namespace normaliser_test {
 
 using ::testing::HasSubstr;
 namespace fs = std::filesystem;
@@ -174,5 +174,5 @@ TEST(Normaliser, SaveToAnUnwritablePathNamesIt) {
   EXPECT_EQ(status.error().field, "/nonexistent/dir/x.norm.json");
 }
 
-}  // namespace
+}  // namespace normaliser_test
 }  // namespace sentinel::flows

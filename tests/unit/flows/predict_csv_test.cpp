@@ -13,7 +13,7 @@
 #include <string>
 
 namespace sentinel::flows {
-namespace {
+namespace predict_csv_test {
 
 using ::testing::HasSubstr;
 
@@ -206,5 +206,5 @@ TEST(PredictCsv, Float32ValuesArePrintedLikePythonRepr) {
   }
 }
 
-}  // namespace
+}  // namespace predict_csv_test
 }  // namespace sentinel::flows

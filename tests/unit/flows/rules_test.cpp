@@ -14,7 +14,7 @@
 #include "flows/rule_condition.h"
 
 namespace sentinel::flows {
-namespace {
+namespace rules_test {
 
 using ::testing::HasSubstr;
 using Clock = std::chrono::steady_clock;
@@ -785,5 +785,5 @@ TEST(RulesEngineContract, DeadlineAndSizeMismatch) {
   EXPECT_TRUE(engine->explain(flows[0], 5'000)["matched"].empty());
 }
 
-}  // namespace
+}  // namespace rules_test
 }  // namespace sentinel::flows

@@ -16,7 +16,7 @@
 #include "flows/kafka_publisher.h"
 
 namespace sentinel::flows {
-namespace {
+namespace signing_test {
 
 SecretKey fresh_key() {
   ensure_sodium();
@@ -394,5 +394,5 @@ TEST(TokenBucket, BurstThenRate) {
   EXPECT_THROW(TokenBucket(1, 0.5), std::invalid_argument);
 }
 
-}  // namespace
+}  // namespace signing_test
 }  // namespace sentinel::flows

@@ -12,7 +12,7 @@
 #include <vector>
 
 namespace sentinel::flows {
-namespace {
+namespace telemetry_test {
 
 using ::testing::HasSubstr;
 namespace fs = std::filesystem;
@@ -164,5 +164,5 @@ TEST(Telemetry, OpenErrorsNameThePath) {
   fs::remove_all(dir);
 }
 
-}  // namespace
+}  // namespace telemetry_test
 }  // namespace sentinel::flows

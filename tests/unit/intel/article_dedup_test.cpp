@@ -12,7 +12,7 @@
 #include "intel/text_features.h"
 
 namespace sentinel::intel {
-namespace {
+namespace article_dedup_test {
 
 constexpr int64_t kDayMs = 86'400'000;
 constexpr int64_t kT0 = 631'152'000'000;  // 1990-01-01T00:00:00Z
@@ -314,5 +314,5 @@ TEST(DayFromMs, FloorsNegativeTimes) {
   EXPECT_EQ(day_from_ms(-1), -1);
 }
 
-}  // namespace
+}  // namespace article_dedup_test
 }  // namespace sentinel::intel

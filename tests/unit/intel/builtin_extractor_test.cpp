@@ -13,7 +13,7 @@
 #include "intel/muc_eval.h"
 
 namespace sentinel::intel {
-namespace {
+namespace builtin_extractor_test {
 
 using ::testing::Contains;
 using ::testing::Field;
@@ -636,5 +636,5 @@ TEST(MucExtractor, HeldOutFloorsOnTst1AndTst2) {
   EXPECT_GE(s.location.f1(), 0.48);
 }
 
-}  // namespace
+}  // namespace builtin_extractor_test
 }  // namespace sentinel::intel

@@ -7,7 +7,7 @@
 #include <vector>
 
 namespace sentinel::intel {
-namespace {
+namespace canonical_url_test {
 
 std::string canon(std::string_view url) {
   Result<std::string> r = canonicalize_url(url);
@@ -103,5 +103,5 @@ TEST(CanonicalUrl, TrackingListIsVisible) {
   EXPECT_FALSE(is_tracking_parameter("utm"));
 }
 
-}  // namespace
+}  // namespace canonical_url_test
 }  // namespace sentinel::intel

@@ -6,7 +6,7 @@
 #include <string>
 
 namespace sentinel::intel {
-namespace {
+namespace date_resolver_test {
 
 using ::testing::ElementsAre;
 using ::testing::SizeIs;
@@ -166,5 +166,5 @@ TEST(DateResolver, MucDatelines) {
   EXPECT_FALSE(DateResolver::parse_dateline("").has_value());
 }
 
-}  // namespace
+}  // namespace date_resolver_test
 }  // namespace sentinel::intel

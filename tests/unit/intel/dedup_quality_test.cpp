@@ -19,7 +19,7 @@
 #include "intel/article_dedup.h"
 
 namespace sentinel::intel {
-namespace {
+namespace dedup_quality_test {
 
 struct Record {
   uint64_t id = 0;
@@ -116,5 +116,5 @@ TEST(DedupQuality, PrecisionAndRecallOnLabelledSet) {
   EXPECT_GE(recall, 0.95);
 }
 
-}  // namespace
+}  // namespace dedup_quality_test
 }  // namespace sentinel::intel

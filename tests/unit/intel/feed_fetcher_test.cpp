@@ -16,7 +16,7 @@
 #include "net/http_server.h"
 
 namespace sentinel::intel {
-namespace {
+namespace feed_fetcher_test {
 
 using namespace std::chrono_literals;
 using ::testing::ElementsAre;
@@ -269,5 +269,5 @@ TEST_F(FeedFetcherTest, OnlyHttpSchemes) {
   EXPECT_FALSE(r.retryable);
 }
 
-}  // namespace
+}  // namespace feed_fetcher_test
 }  // namespace sentinel::intel

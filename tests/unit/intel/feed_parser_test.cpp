@@ -17,7 +17,7 @@
 #include "intel/feed_urls.h"
 
 namespace sentinel::intel {
-namespace {
+namespace feed_parser_test {
 
 using ::testing::HasSubstr;
 
@@ -416,5 +416,5 @@ TEST(FeedJson, ShapeAndPrinting) {
   EXPECT_THAT(err.str(), HasSubstr("cannot read /nonexistent/feed.xml"));
 }
 
-}  // namespace
+}  // namespace feed_parser_test
 }  // namespace sentinel::intel

@@ -8,7 +8,7 @@
 #include <string>
 
 namespace sentinel::intel {
-namespace {
+namespace gazetteer_test {
 
 using ::testing::Contains;
 using ::testing::ElementsAre;
@@ -275,5 +275,5 @@ TEST(Gazetteer, ShippedFilesLoad) {
   EXPECT_TRUE(g.entry(salvadoran[0]).demonym);
 }
 
-}  // namespace
+}  // namespace gazetteer_test
 }  // namespace sentinel::intel

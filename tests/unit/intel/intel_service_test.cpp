@@ -18,7 +18,7 @@
 #include "net/http_server.h"
 
 namespace sentinel::intel {
-namespace {
+namespace intel_service_test {
 
 using nlohmann::json;
 
@@ -369,5 +369,5 @@ TEST_F(IntelServiceTest, AJobLeftRunningByACrashedWorkerIsRecoveredAtStart) {
   EXPECT_EQ(job.value()->attempts, 2u);
 }
 
-}  // namespace
+}  // namespace intel_service_test
 }  // namespace sentinel::intel

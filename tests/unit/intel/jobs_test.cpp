@@ -15,7 +15,7 @@ namespace sentinel::intel::testing {
 
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, JobQueueTest, SqliteBackend);
 
-namespace {
+namespace jobs_test {
 
 TEST(RetryDelay, GrowsByTheFactorUpToTheCap) {
   const RetryPolicy p{Millis(500), 3.0, Millis(10'000), 0.0, 10};
@@ -110,5 +110,5 @@ TEST(JobNames, RoundTrip) {
   EXPECT_EQ(parse_failure_kind("permanent"), FailureKind::kPermanent);
 }
 
-}  // namespace
+}  // namespace jobs_test
 }  // namespace sentinel::intel::testing

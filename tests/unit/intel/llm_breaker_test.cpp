@@ -11,7 +11,7 @@
 #include <vector>
 
 namespace sentinel::intel {
-namespace {
+namespace llm_breaker_test {
 
 using namespace std::chrono_literals;
 
@@ -109,5 +109,5 @@ TEST_F(CircuitBreakerTest, RefusesBadOptions) {
   EXPECT_EQ(breaker_state_name(BreakerState::kHalfOpen), "half_open");
 }
 
-}  // namespace
+}  // namespace llm_breaker_test
 }  // namespace sentinel::intel

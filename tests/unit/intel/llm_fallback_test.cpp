@@ -14,7 +14,7 @@
 #include "llm_test_server.h"
 
 namespace sentinel::intel {
-namespace {
+namespace llm_fallback_test {
 
 using namespace std::chrono_literals;
 using ::testing::ElementsAre;
@@ -220,5 +220,5 @@ TEST_F(FallbackProviderHttpTest, JsonCompletionSkipsProvidersThatCannotAnswerJso
   EXPECT_EQ(none.error().field, kExtractPermanent);
 }
 
-}  // namespace
+}  // namespace llm_fallback_test
 }  // namespace sentinel::intel

@@ -17,7 +17,7 @@
 #include "llm_test_server.h"
 
 namespace sentinel::intel {
-namespace {
+namespace llm_provider_test {
 
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
@@ -416,5 +416,5 @@ TEST_F(LlmProviderTest, LongArticleIsCutAtUtf8Boundary) {
   EXPECT_THAT(prompt, HasSubstr("Published: unknown"));
 }
 
-}  // namespace
+}  // namespace llm_provider_test
 }  // namespace sentinel::intel

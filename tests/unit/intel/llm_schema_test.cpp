@@ -11,7 +11,7 @@
 #include "intel/llm_errors.h"
 
 namespace sentinel::intel {
-namespace {
+namespace llm_schema_test {
 
 using nlohmann::json;
 using ::testing::HasSubstr;
@@ -158,5 +158,5 @@ TEST(LlmAnswerTest, PlacesAreGeocodedByTheGazetteer) {
   EXPECT_FALSE(unknown.has_coordinates());
 }
 
-}  // namespace
+}  // namespace llm_schema_test
 }  // namespace sentinel::intel

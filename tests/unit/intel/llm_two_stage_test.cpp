@@ -14,7 +14,7 @@
 #include "llm_test_server.h"
 
 namespace sentinel::intel {
-namespace {
+namespace llm_two_stage_test {
 
 using namespace std::chrono_literals;
 using ::testing::ElementsAre;
@@ -244,5 +244,5 @@ TEST_F(TwoStageTest, RefusesUnknownDomains) {
   EXPECT_THROW(TwoStageExtractor(nullptr, p), std::invalid_argument);
 }
 
-}  // namespace
+}  // namespace llm_two_stage_test
 }  // namespace sentinel::intel

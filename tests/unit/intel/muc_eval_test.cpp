@@ -6,7 +6,7 @@
 #include "intel/date_resolver.h"
 
 namespace sentinel::intel::muc {
-namespace {
+namespace muc_eval_test {
 
 using ::testing::ElementsAre;
 using ::testing::SizeIs;
@@ -213,5 +213,5 @@ TEST(MucEval, ResponsesInMucForms) {
   EXPECT_EQ(to_responses(e, days_from_civil(1990, 2, 4), exact)[1].date, "03 FEB 90");
 }
 
-}  // namespace
+}  // namespace muc_eval_test
 }  // namespace sentinel::intel::muc

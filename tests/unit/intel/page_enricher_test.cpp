@@ -12,7 +12,7 @@
 #include "net/http_server.h"
 
 namespace sentinel::intel {
-namespace {
+namespace page_enricher_test {
 
 using namespace std::chrono_literals;
 using ::testing::ElementsAre;
@@ -196,5 +196,5 @@ TEST_F(PageEnricherTest, RefusedConnectionIsTransient) {
   EXPECT_EQ(sleeps_.size(), 2u);  // three attempts
 }
 
-}  // namespace
+}  // namespace page_enricher_test
 }  // namespace sentinel::intel

@@ -9,7 +9,7 @@
 #include <string>
 
 namespace sentinel::intel {
-namespace {
+namespace page_text_test {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -155,5 +155,5 @@ TEST(PageTextTest, HiddenElementsAreSkipped) {
   EXPECT_THAT(p.text, Not(HasSubstr("hidden")));
 }
 
-}  // namespace
+}  // namespace page_text_test
 }  // namespace sentinel::intel

@@ -23,7 +23,7 @@ namespace sentinel::intel::testing {
 
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, StoreTest, SqliteBackend);
 
-namespace {
+namespace sqlite_store_test {
 
 namespace fs = std::filesystem;
 
@@ -215,5 +215,5 @@ TEST(Trigrams, SimilarityIsPgTrgmsFloat4) {
             0.16666667);  // float4 printed shortest, as PostgreSQL does
 }
 
-}  // namespace
+}  // namespace sqlite_store_test
 }  // namespace sentinel::intel::testing

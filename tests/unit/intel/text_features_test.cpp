@@ -7,7 +7,7 @@
 #include <vector>
 
 namespace sentinel::intel {
-namespace {
+namespace text_features_test {
 
 // A real MUC-3 message (DEV-MUC3-0001, Sundheim 1992), first paragraphs.
 constexpr const char* kMuc =
@@ -106,5 +106,5 @@ TEST(TitleFeatures, TrigramsAndJaccard) {
   EXPECT_DOUBLE_EQ(jaccard(p, std::vector<uint32_t>{}), 0.0);
 }
 
-}  // namespace
+}  // namespace text_features_test
 }  // namespace sentinel::intel

@@ -11,7 +11,7 @@
 #include <vector>
 
 namespace sentinel::intel {
-namespace {
+namespace triage_test {
 
 TriageInput input(double confidence, std::string category = "", std::string type = "",
                   std::vector<std::string> fields = {"place", "date"}) {
@@ -211,5 +211,5 @@ TEST(Triage, FieldNamesAreListed) {
   }
 }
 
-}  // namespace
+}  // namespace triage_test
 }  // namespace sentinel::intel

@@ -29,7 +29,7 @@
 #include "net/http_client.h"
 
 namespace sentinel::net {
-namespace {
+namespace http_server_test {
 
 using test_socket::kTestTimeout;
 using test_socket::must_return;
@@ -686,5 +686,5 @@ TEST(HttpClientTest, ReceivesEarly413WhileUploading) {
   EXPECT_EQ(response.body, R"({"error":"request body exceeds 1024 bytes","limit":1024})");
 }
 
-}  // namespace
+}  // namespace http_server_test
 }  // namespace sentinel::net

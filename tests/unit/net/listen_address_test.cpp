@@ -7,7 +7,7 @@
 #include "net/http_server.h"
 
 namespace sentinel::net {
-namespace {
+namespace listen_address_test {
 
 using ::testing::HasSubstr;
 using Parsed = std::pair<std::string, uint16_t>;
@@ -34,5 +34,5 @@ TEST(ParseListenAddress, RejectsMalformedNamingTheText) {
   }
 }
 
-}  // namespace
+}  // namespace listen_address_test
 }  // namespace sentinel::net

@@ -34,7 +34,7 @@
 #include "net/ws_client.h"
 
 namespace sentinel::net {
-namespace {
+namespace websocket_test {
 
 using test_socket::kTestTimeout;
 using test_socket::must_return;
@@ -1066,5 +1066,5 @@ TEST(WebSocket, SubprotocolListIsParsedFromEveryHeader) {
   EXPECT_TRUE(websocket_subprotocols(HttpRequest{}).empty());
 }
 
-}  // namespace
+}  // namespace websocket_test
 }  // namespace sentinel::net

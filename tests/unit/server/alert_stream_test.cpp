@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 namespace sentinel {
-namespace {
+namespace alert_stream_test {
 
 using nlohmann::json;
 
@@ -89,5 +89,5 @@ TEST(AlertStream, AShortGapIsResumedAndALongOneGetsASnapshot) {
   EXPECT_EQ(far[0]["seq"], 2500);
 }
 
-}  // namespace
+}  // namespace alert_stream_test
 }  // namespace sentinel

@@ -21,7 +21,7 @@
 #include "server/live_service.h"
 
 namespace sentinel {
-namespace {
+namespace api_test {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -458,5 +458,5 @@ TEST_F(ApiTest, IntelRoutesCurateAnArticleIntoAnIncidentAsDocumented) {
   EXPECT_TRUE(v.ok) << v.to_string();
 }
 
-}  // namespace
+}  // namespace api_test
 }  // namespace sentinel

@@ -7,7 +7,7 @@
 #include <set>
 
 namespace sentinel {
-namespace {
+namespace auth_test {
 
 namespace fs = std::filesystem;
 
@@ -115,5 +115,5 @@ TEST(RateLimiter, AdmitsTheBurstThenWaitsOutTheDebt) {
   EXPECT_THROW(RateLimiter(0, 1), std::invalid_argument);
 }
 
-}  // namespace
+}  // namespace auth_test
 }  // namespace sentinel

@@ -14,7 +14,7 @@
 #include "intel/store.h"
 
 namespace sentinel {
-namespace {
+namespace intel_runtime_test {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -173,5 +173,5 @@ TEST_F(IntelRuntimeTest, BadSettingsAreRefusedNamingTheKey) {
   }
 }
 
-}  // namespace
+}  // namespace intel_runtime_test
 }  // namespace sentinel

@@ -15,7 +15,7 @@
 #include "server/auth.h"
 
 namespace sentinel {
-namespace {
+namespace live_service_test {
 
 namespace fs = std::filesystem;
 
@@ -229,5 +229,5 @@ TEST_F(LiveServiceTest, ModelPastItsBudgetLetsWindowsThroughUnscored) {
       << read("windows.jsonl");
 }
 
-}  // namespace
+}  // namespace live_service_test
 }  // namespace sentinel

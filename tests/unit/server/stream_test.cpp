@@ -14,7 +14,7 @@
 #include "server/live_service.h"
 
 namespace sentinel {
-namespace {
+namespace stream_test {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -169,5 +169,5 @@ TEST_F(StreamTest, ResumingWithAnotherRunsPositionGetsAResetSnapshot) {
   EXPECT_EQ(changes["changes"][0]["seq"], 1);
 }
 
-}  // namespace
+}  // namespace stream_test
 }  // namespace sentinel

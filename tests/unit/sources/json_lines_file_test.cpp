@@ -7,7 +7,7 @@
 #include <fstream>
 
 namespace sentinel {
-namespace {
+namespace json_lines_file_test {
 
 namespace fs = std::filesystem;
 
@@ -90,5 +90,5 @@ TEST_F(JsonLinesFileTest, ResumePastTheEndIsAnError) {
   EXPECT_THROW(JsonLinesFile("/nonexistent/file.jsonl", 0, 1, 100, 4096), std::runtime_error);
 }
 
-}  // namespace
+}  // namespace json_lines_file_test
 }  // namespace sentinel

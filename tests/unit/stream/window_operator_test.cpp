@@ -10,7 +10,7 @@
 #include "stream/bytes.h"
 
 namespace sentinel {
-namespace {
+namespace window_operator_test {
 
 constexpr int64_t kMin = 60'000;
 constexpr uint64_t kCell = 0x880e2cbd00000000ull;
@@ -497,5 +497,5 @@ TEST(Features, WindowsBeyondTheNarrowCountersStayExact) {
   EXPECT_EQ(other.stats().tumbling_windows, 0u);
 }
 
-}  // namespace
+}  // namespace window_operator_test
 }  // namespace sentinel
