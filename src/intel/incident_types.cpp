@@ -54,7 +54,7 @@ constexpr EvidenceKind kO = EvidenceKind::kOutcome;
 // are listed: the matcher does no stemming, so each form is one hash lookup.
 // The MUC words were chosen from the MUC-3/4 task documentation and the DEV
 // texts (tuning set); the city words from the Chicago crime categories.
-constexpr TypeEvidence kEvidence[] = {
+constexpr TypeEvidence kTypeEvidence[] = {
     // Bombing.
     {"bomb", kBombing, 1.0f, kT},
     {"bombs", kBombing, 1.0f, kT},
@@ -274,7 +274,7 @@ Severity incident_severity(IncidentType t) { return info(t).severity; }
 
 std::string_view incident_category(IncidentType t) { return info(t).category; }
 
-std::span<const TypeEvidence> type_evidence() { return kEvidence; }
+std::span<const TypeEvidence> type_evidence() { return kTypeEvidence; }
 
 int type_precedence(IncidentType t) { return info(t).precedence; }
 

@@ -10,7 +10,7 @@
 namespace sentinel::intel::muc {
 namespace {
 
-std::string trim(std::string_view s) {
+std::string trim_line(std::string_view s) {
   size_t b = 0, e = s.size();
   while (b < e && (s[b] == ' ' || s[b] == '\t' || s[b] == '\r')) ++b;
   while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r')) --e;
@@ -63,11 +63,11 @@ std::vector<std::string> split_alternatives(std::string_view v) {
     if (c == '(') ++depth;
     if (c == ')') --depth;
     if (depth == 0 && c == '/' && i > 0 && v[i - 1] == ' ' && i + 1 < v.size() && v[i + 1] == ' ') {
-      out.push_back(trim(v.substr(start, i - start)));
+      out.push_back(trim_line(v.substr(start, i - start)));
       start = i + 1;
     }
   }
-  out.push_back(trim(v.substr(start)));
+  out.push_back(trim_line(v.substr(start)));
   for (auto& a : out) {
     if (a.size() >= 2 && a.front() == '(' && a.back() == ')') {
       // Only when the parentheses wrap the whole alternative.
@@ -81,7 +81,7 @@ std::vector<std::string> split_alternatives(std::string_view v) {
           break;
         }
       }
-      if (wraps) a = trim(std::string_view(a).substr(1, a.size() - 2));
+      if (wraps) a = trim_line(std::string_view(a).substr(1, a.size() - 2));
     }
   }
   out.erase(std::remove_if(out.begin(), out.end(), [](const std::string& s) { return s.empty(); }), out.end());
@@ -128,7 +128,7 @@ StringFill parse_string_fill(std::string_view line) {
 }
 
 bool is_null(std::string_view v) {
-  std::string t = trim(v);
+  std::string t = trim_line(v);
   return t.empty() || t == "-" || t == "*";
 }
 
@@ -166,7 +166,7 @@ struct DateWindow {
 constexpr int32_t kRecentDays = 62;  // MUC "recent": within two months
 
 bool parse_one_date(std::string_view s, int32_t& day) {
-  std::string t = trim(s);
+  std::string t = trim_line(s);
   int d = 0, y = 0;
   char mon[8] = {0};
   if (std::sscanf(t.c_str(), "%d %7s %d", &d, mon, &y) != 3) return false;
@@ -185,7 +185,7 @@ bool parse_one_date(std::string_view s, int32_t& day) {
 
 DateWindow parse_date_window(std::string_view s) {
   DateWindow w;
-  std::string t = trim(s);
+  std::string t = trim_line(s);
   if (t.empty() || t == "-") return w;
   if (t[0] == '-') {
     int32_t d;
@@ -223,7 +223,7 @@ struct LocationChain {
 
 std::string level_name(std::string_view level) {
   size_t open = level.find('(');
-  return normalize_phrase(trim(open == std::string_view::npos ? level : level.substr(0, open)));
+  return normalize_phrase(trim_line(open == std::string_view::npos ? level : level.substr(0, open)));
 }
 
 LocationChain parse_location(std::string_view s) {
@@ -236,11 +236,11 @@ LocationChain parse_location(std::string_view s) {
     if (s[i] == '(') ++depth;
     if (s[i] == ')') --depth;
     if (depth == 0 && s[i] == '-' && i > 0 && s[i - 1] == ' ' && i + 1 < s.size() && s[i + 1] == ' ') {
-      sides.push_back(trim(s.substr(start, i - start)));
+      sides.push_back(trim_line(s.substr(start, i - start)));
       start = i + 1;
     }
   }
-  sides.push_back(trim(s.substr(start)));
+  sides.push_back(trim_line(s.substr(start)));
   for (size_t k = 0; k < sides.size(); ++k) {
     std::vector<std::string> levels;
     std::string_view side = sides[k];
@@ -338,7 +338,7 @@ std::vector<Message> read_messages(std::string_view file_text) {
     if (is_message_id_line(line)) {
       Message m;
       size_t sp = line.find(' ');
-      m.id = trim(line.substr(0, sp));
+      m.id = trim_line(line.substr(0, sp));
       out.push_back(std::move(m));
       continue;
     }
@@ -363,7 +363,7 @@ std::vector<KeyTemplate> parse_keys(std::string_view file_text) {
   for (std::string_view line : lines_of(file_text)) {
     ++line_no;
     if (line.rfind(";;;", 0) == 0) continue;
-    std::string t = trim(line);
+    std::string t = trim_line(line);
     if (t.empty()) continue;
     size_t dot = t.find('.');
     bool slot_line = dot != std::string::npos && dot > 0 && dot <= 2 &&
@@ -379,12 +379,12 @@ std::vector<KeyTemplate> parse_keys(std::string_view file_text) {
       size_t gap = rest.find("  ");
       std::string value;
       if (gap != std::string_view::npos) {
-        value = trim(rest.substr(gap));
+        value = trim_line(rest.substr(gap));
       } else {
         // Label then a single space then the value (rare): the label ends after its second word group.
         size_t colon = rest.find(':');
         size_t sp = colon == std::string_view::npos ? std::string_view::npos : rest.find(' ', colon + 2);
-        value = sp == std::string_view::npos ? std::string() : trim(rest.substr(sp));
+        value = sp == std::string_view::npos ? std::string() : trim_line(rest.substr(sp));
       }
       if (n == 0) {
         raws.emplace_back();
@@ -414,17 +414,17 @@ std::vector<KeyTemplate> parse_keys(std::string_view file_text) {
       continue;
     }
     k.optional = tpl.find("OPTIONAL") != std::string::npos;
-    k.number = trim(tpl.substr(0, tpl.find(' ')));
+    k.number = trim_line(tpl.substr(0, tpl.find(' ')));
     std::string type = first(4);
     if (!is_null(type)) k.types = split_alternatives(type);
     std::string date = first(2);
     if (!date.empty() && date[0] == '?') {
       k.date_optional = true;
-      date = trim(date.substr(1));
+      date = trim_line(date.substr(1));
     }
     if (!is_null(date)) k.dates = split_alternatives(date);
     std::string loc = first(3);
-    if (!loc.empty() && loc[0] == '?') loc = trim(loc.substr(1));
+    if (!loc.empty() && loc[0] == '?') loc = trim_line(loc.substr(1));
     if (!is_null(loc)) k.locations = split_alternatives(loc);
     auto fillers = [&](int n, std::vector<KeyFiller>& dst) {
       for (const auto& v : r.slots[n]) {

@@ -9,7 +9,7 @@ namespace sentinel::intel {
 namespace {
 
 // Base letters of U+00C0..U+00FF; "" marks the two signs (× ÷) that separate.
-constexpr std::array<std::string_view, 64> kLatin1Fold = {
+constexpr std::array<std::string_view, 64> kLatin1Spelling = {
     "a", "a", "a", "a", "a",  "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
     "d", "n", "o", "o", "o",  "o", "o",  "",  "o", "u", "u", "u", "u", "y", "th", "ss",
     "a", "a", "a", "a", "a",  "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
@@ -65,7 +65,7 @@ std::string normalize_text(std::string_view text) {
            (static_cast<unsigned char>(text[i + 2]) & 0x3Fu);
     }
     if (cp >= 0xC0 && cp <= 0xFF) {
-      std::string_view base = kLatin1Fold[cp - 0xC0];
+      std::string_view base = kLatin1Spelling[cp - 0xC0];
       if (base.empty()) {
         pending_space = true;
       } else {
