@@ -539,10 +539,9 @@ struct Pipeline::Impl {
     if (out.checkpoint) write_checkpoint(out, ingest.snapshot);
     // The rendered buffers go back to their shards for the next epochs.
     for (size_t i = 0; i < out.shard_results.size() && i < renderers.size(); ++i) {
-      auto* rendered = dynamic_cast<RenderedWindows*>(out.shard_results[i].get());
-      if (rendered == nullptr) continue;
-      std::unique_ptr<RenderedWindows> back(rendered);
-      out.shard_results[i].release();
+      if (!out.shard_results[i]) continue;
+      // render_shard is the engine's only hook: every result is a RenderedWindows.
+      std::unique_ptr<RenderedWindows> back(static_cast<RenderedWindows*>(out.shard_results[i].release()));
       ShardRendering& r = *renderers[i];
       std::lock_guard lock(r.spare_mutex);
       if (r.spare.size() <= config.pipeline.queue_batches) r.spare.push_back(std::move(back));
