@@ -6,39 +6,30 @@
 #include "pipeline/replay.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <tuple>
 
 #include "core/config.h"
+#include "support/scratch_files.h"
 
 namespace sentinel {
 namespace replay_output_test {
 
 namespace fs = std::filesystem;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using test_support::read_file_bytes;
 
-class ReplayOutputTest : public ::testing::Test {
+class ReplayOutputTest : public test_support::ScratchDirTest {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("sentinel_replay_output_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    ScratchDirTest::SetUp();
     write_input(dir_ / "input.jsonl");
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   // 6,000 events over 2 hours and a 12 x 12 grid of ~1 km cells (enough
   // cells that every shard owns some), three sources and types, with a few
@@ -97,14 +88,12 @@ class ReplayOutputTest : public ::testing::Test {
     EXPECT_EQ(s.events, 6000u);
     return dir_ / name;
   }
-
-  fs::path dir_;
 };
 
 TEST_F(ReplayOutputTest, SameBytesForAnyShardCountAndEpochSize) {
   const fs::path ref = run("ref", 100, 1);
-  const std::string windows = slurp(ref / "windows.jsonl");
-  const std::string alerts = slurp(ref / "alerts.jsonl");
+  const std::string windows = read_file_bytes(ref / "windows.jsonl");
+  const std::string alerts = read_file_bytes(ref / "alerts.jsonl");
   // The run must exercise what it is about: many windows, scored alerts.
   EXPECT_GT(std::count(windows.begin(), windows.end(), '\n'), 5000);
   EXPECT_NE(alerts.find("\"ml_anomaly\""), std::string::npos);
@@ -114,14 +103,14 @@ TEST_F(ReplayOutputTest, SameBytesForAnyShardCountAndEpochSize) {
     SCOPED_TRACE(name);
     const fs::path out = run(name, batch, shards);
     if (batch == 100u) {
-      EXPECT_TRUE(slurp(out / "windows.jsonl") == windows);
-      EXPECT_TRUE(slurp(out / "alerts.jsonl") == alerts);
+      EXPECT_TRUE(read_file_bytes(out / "windows.jsonl") == windows);
+      EXPECT_TRUE(read_file_bytes(out / "alerts.jsonl") == alerts);
     } else {
       // Another epoch size moves the watermarks, so revisions differ; the
       // shard count still must not: compare with one shard at that size.
       const fs::path one = run(std::string(name) + "-1", batch, 1);
-      EXPECT_TRUE(slurp(out / "windows.jsonl") == slurp(one / "windows.jsonl"));
-      EXPECT_TRUE(slurp(out / "alerts.jsonl") == slurp(one / "alerts.jsonl"));
+      EXPECT_TRUE(read_file_bytes(out / "windows.jsonl") == read_file_bytes(one / "windows.jsonl"));
+      EXPECT_TRUE(read_file_bytes(out / "alerts.jsonl") == read_file_bytes(one / "alerts.jsonl"));
     }
   }
 }

@@ -1,40 +1,23 @@
 #include "stream/file_sink.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "support/scratch_files.h"
 
 namespace sentinel {
 namespace file_sink_test {
 
 namespace fs = std::filesystem;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using test_support::read_file_bytes;
 
-class FileSinkTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("sentinel_file_sink_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path dir_;
-};
+using FileSinkTest = test_support::ScratchDirTest;
 
 // Lines of varied length, so buffers fill at uneven points.
 std::string line_for(int sink, int i) {
@@ -89,7 +72,7 @@ TEST_F(FileSinkTest, WriterThreadKeepsEachSinksBytesInOrder) {
     }
     // Sinks destroyed here, before the writer: their destructors flush.
   }
-  for (int s = 0; s < kSinks; ++s) EXPECT_EQ(slurp(dir_ / std::to_string(s)), expected[static_cast<size_t>(s)]);
+  for (int s = 0; s < kSinks; ++s) EXPECT_EQ(read_file_bytes(dir_ / std::to_string(s)), expected[static_cast<size_t>(s)]);
 }
 
 // A sink destroyed with bytes still buffered or in flight writes them all.
@@ -104,7 +87,7 @@ TEST_F(FileSinkTest, DestructorWritesWhatIsBufferedAndInFlight) {
       expected += line_for(0, i) + "\n";
     }
   }
-  EXPECT_EQ(slurp(path), expected);
+  EXPECT_EQ(read_file_bytes(path), expected);
 }
 
 // A restore cuts the file back to a checkpointed length and appends after
@@ -128,12 +111,12 @@ TEST_F(FileSinkTest, RestoreCutsBackToTheCheckpointedLength) {
     sink.write_line("three");
     EXPECT_EQ(sink.flush(), 14u);
   }
-  EXPECT_EQ(slurp(path), "one\ntwo\nthree\n");
+  EXPECT_EQ(read_file_bytes(path), "one\ntwo\nthree\n");
   {
     FileSink sink(path.string(), 6, nullptr);  // no writer thread: the same cut
     sink.write_line("x");
   }
-  EXPECT_EQ(slurp(path), "one\ntwx\n");
+  EXPECT_EQ(read_file_bytes(path), "one\ntwx\n");
   EXPECT_THROW(FileSink(path.string(), 1000, &writer), std::runtime_error);
 }
 
