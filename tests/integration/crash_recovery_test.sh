@@ -54,6 +54,7 @@ for delay in 0.05 0.15 0.3 0.5; do
   ls "$ck" | grep -q ckpt || echo "note: no checkpoint before the kill at ${delay}s"
   "$bin" replay -q -c config.yaml --shards 2 --input input.jsonl --out "$out" --checkpoint-dir "$ck" 2>>"$out.log"
   same_as_ref "$out" "killed at ${delay}s and again 0.1s into the resume"
+  rm -rf "$out" "$ck"   # each run's outputs are ~300 MB: keep only a failing one
 done
 
 # A corrupt newest checkpoint: detected by its checksum, the previous one is used.
@@ -65,6 +66,7 @@ printf 'garbage' | dd of="$newest" bs=1 seek=40 conv=notrunc status=none
 "$bin" replay -c config.yaml --shards 2 --input input.jsonl --out "$out" --checkpoint-dir "$ck" 2> "$out.resume.log" >/dev/null
 grep -q "checksum mismatch" "$out.resume.log" || { echo "FAIL: corrupt checkpoint not reported"; cat "$out.resume.log"; exit 1; }
 same_as_ref "$out" "corrupt newest checkpoint"
+rm -rf "$out" "$ck"
 
 # Resume with another number of shards.
 out=out-reshard ck=ck-reshard
