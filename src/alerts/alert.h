@@ -7,6 +7,7 @@
 // pointers (see alert_book.h for how long they stay valid).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -76,6 +77,17 @@ struct Alert {
   uint32_t revision = 0;    ///< 0 when created, + 1 per update
   EventTime first_seen{}, last_seen{};  ///< min and max candidate event time absorbed
   EventTime emitted_at{};   ///< the caller's "now" at the latest creation or update
+
+  /// render_alert_appending()'s memo: the rendered "event_ids" array (with
+  /// its brackets) of the first `event_ids_memo_count` ids. Derived from
+  /// event_ids, never saved or compared; a copy carries it along.
+  mutable std::string event_ids_memo;
+  mutable size_t event_ids_memo_count = 0;
+  /// render_alert_appending()'s memo of the members "priority" to "terms"
+  /// (an update seldom changes the score) and the values it was rendered
+  /// from: reused only when they are all bitwise equal.
+  mutable std::string score_memo;
+  mutable std::array<double, 9> score_memo_values{};
 };
 
 /// Appends `alert` as one JSON object (no newline) in the DESIGN.md section 5
@@ -89,5 +101,13 @@ struct Alert {
 /// null when absent; times are RFC 3339 UTC. Deterministic; allocation-free
 /// once `out` has grown.
 void render_alert(const Alert& alert, std::string& out);
+
+/// render_alert() for an alert whose event_ids has only grown (ids appended,
+/// none changed or removed) since the previous call with it, as AlertBook's
+/// alerts do: the same bytes, rendering only the ids added since then (an
+/// update would otherwise re-render up to dedup.max_event_ids ids). Keeps the
+/// rendered array in the alert's memo; a list shorter than the memo starts it
+/// over. Alerts whose ids may change in place must use render_alert().
+void render_alert_appending(const Alert& alert, std::string& out);
 
 }  // namespace sentinel

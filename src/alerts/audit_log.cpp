@@ -26,11 +26,18 @@ constexpr uint32_t kStateVersion = 1;
 
 using Hash = std::array<uint8_t, kHashBytes>;
 
+// Hand-written instead of sodium_bin2hex: that one is constant-time, which
+// hashes and signatures (public values) do not need, and it is a per-record
+// cost here.
 void append_hex(std::string& out, const uint8_t* bytes, size_t n) {
+  static constexpr char kDigits[] = "0123456789abcdef";
   const size_t at = out.size();
-  out.resize(at + 2 * n + 1);
-  sodium_bin2hex(out.data() + at, 2 * n + 1, bytes, n);
-  out.pop_back();  // sodium_bin2hex writes a terminating NUL
+  out.resize(at + 2 * n);
+  char* d = out.data() + at;
+  for (size_t i = 0; i < n; ++i) {
+    d[2 * i] = kDigits[bytes[i] >> 4];
+    d[2 * i + 1] = kDigits[bytes[i] & 0xF];
+  }
 }
 
 Hash hash_canonical(std::string_view canonical) {
@@ -146,11 +153,12 @@ Status AuditWriter::append(EventTime ts, AuditDecision decision, std::string_vie
   line_ += R"(,"reasons":)";
   line_ += reasons_json;
   line_ += R"(,"prev":")";
-  append_hex(line_, head_.data(), head_.size());
+  line_ += head_hex_;  // the previous record's "hash" text, rendered once
   line_ += "\"}";
   const Hash h = hash_canonical(line_);
   line_.pop_back();  // reopen the object for the hash (and sig) members
   line_ += R"(,"hash":")";
+  const size_t hash_at = line_.size();
   append_hex(line_, h.data(), h.size());
   line_ += '"';
 
@@ -159,6 +167,7 @@ Status AuditWriter::append(EventTime ts, AuditDecision decision, std::string_vie
   if (!pending_.empty()) emit_pending(/*sign=*/false);
   seq_ = seq;
   head_ = h;
+  head_hex_.assign(line_, hash_at, 2 * h.size());
   pending_.swap(line_);
   if (seq_ % options_.sign_every == 0) emit_pending(/*sign=*/true);
   return Ok{};
@@ -216,6 +225,8 @@ Status AuditWriter::load(ByteReader& in) {
   }
   seq_ = seq;
   head_ = head;
+  head_hex_.clear();
+  append_hex(head_hex_, head_.data(), head_.size());
   pending_.assign(pending);
   return Ok{};
 }

@@ -135,6 +135,7 @@ class AuditWriter {
   AuditOptions options_;
   uint64_t seq_ = 0;
   std::array<uint8_t, 32> head_{};  // hash of record seq_ (zeros before the first)
+  std::string head_hex_ = std::string(64, '0');  // head_ in hex: the next record's "prev"
   // The newest record, written up to and including its "hash" member but
   // without the closing brace, when it has not been written yet.
   std::string pending_;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 namespace sentinel {
 namespace {
@@ -44,13 +45,60 @@ size_t utf8_sequence(const unsigned char* p, size_t n, size_t& bad) {
   return len;
 }
 
+// True when one of the eight bytes of `w` is a control character, '"', '\\'
+// or not ASCII (any of which string() must escape or check). The
+// "has a byte below n" and "has a zero byte" tests of Bit Twiddling Hacks
+// (graphics.stanford.edu/~seander/bithacks.html): a borrow can flag a byte
+// after a real hit, never one when there is no hit, so the answer is exact.
+inline bool any_special(uint64_t w) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  const uint64_t quote = w ^ (kOnes * '"');          // zero bytes where w has '"'
+  const uint64_t backslash = w ^ (kOnes * '\\');    // zero bytes where w has '\\'
+  const uint64_t below_space = (w - kOnes * 0x20) & ~w;
+  const uint64_t has_quote = (quote - kOnes) & ~quote;
+  const uint64_t has_backslash = (backslash - kOnes) & ~backslash;
+  return ((below_space | has_quote | has_backslash | w) & kHigh) != 0;
+}
+
+inline bool plain(unsigned char c) { return c >= 0x20 && c != '"' && c != '\\' && c < 0x80; }
+
+// Length of the prefix of `s` that needs no escaping.
+size_t plain_prefix(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const size_t n = s.size();
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, sizeof w);
+    if (any_special(w)) break;
+  }
+  while (i < n && plain(p[i])) ++i;
+  return i;
+}
+
+bool plain_text(std::string_view s) { return plain_prefix(s) == s.size(); }
+
 }  // namespace
 
 void JsonWriter::append_string(std::string& out, std::string_view s) {
-  out.push_back('"');
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const size_t n = s.size();
-  size_t i = 0, clean = 0;  // [clean, i) is copied verbatim
+  // Fast path (ids, names, keys: nearly every string written): find the
+  // first byte that needs a look, eight at a time; a string without one is
+  // copied in one piece with its quotes.
+  size_t i = plain_prefix(s);
+  if (i == n) {
+    const size_t at = out.size();
+    out.resize(at + n + 2);
+    char* d = out.data() + at;
+    d[0] = '"';
+    if (n != 0) std::memcpy(d + 1, s.data(), n);
+    d[n + 1] = '"';
+    return;
+  }
+  out.push_back('"');
+  size_t clean = 0;  // [clean, i) is copied verbatim
   while (i < n) {
     const unsigned char c = p[i];
     if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
@@ -137,11 +185,26 @@ JsonWriter& JsonWriter::end_array() {
 
 JsonWriter& JsonWriter::key(std::string_view k) {
   assert(depth_ > 0 && is_object_[depth_] && !after_key_ && "JsonWriter: key outside an object");
-  if (has_element_[depth_]) out_.push_back(',');
+  const bool comma = has_element_[depth_];
   has_element_[depth_] = true;
+  after_key_ = true;
+  if (plain_text(k)) {
+    // Member names are nearly always short constants: separator, quoted
+    // name and colon in one piece.
+    const size_t at = out_.size();
+    out_.resize(at + k.size() + 3 + (comma ? 1 : 0));
+    char* d = out_.data() + at;
+    if (comma) *d++ = ',';
+    *d++ = '"';
+    std::memcpy(d, k.data(), k.size());
+    d += k.size();
+    d[0] = '"';
+    d[1] = ':';
+    return *this;
+  }
+  if (comma) out_.push_back(',');
   append_string(out_, k);
   out_.push_back(':');
-  after_key_ = true;
   return *this;
 }
 

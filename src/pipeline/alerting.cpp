@@ -316,7 +316,7 @@ struct AlertStage::Impl {
   /// Writes an alert that is new or changed, audits it, and measures latency.
   void emit(AlertBook::Offer offer, const Alert& a, ProcTime ingest_time, std::string_view gate) {
     line.clear();
-    render_alert(a, line);
+    render_alert_appending(a, line);  // the book's alerts only ever gain event ids
     alerts_out.write_line(line);
     if (listener) {
       emitted.push_back(a);

@@ -186,7 +186,15 @@ struct WindowOperator::State {
   absl::flat_hash_map<SlotId, Counter> pane_overflow;
   absl::flat_hash_map<SlotId, TumblingFeatures> tumbling_wide;  // windows with more than kNarrowMax events
   absl::flat_hash_map<WindowKey, std::vector<Session>> session_overflow;
-  std::map<int64_t, std::vector<PackedKey>> tumbling_buckets, pane_buckets, session_timers;
+  using Buckets = std::map<int64_t, std::vector<PackedKey>>;
+  Buckets tumbling_buckets, pane_buckets, session_timers;
+  // Buckets whose time has passed, kept (cleared, with their vectors'
+  // capacity) for the next new bucket: in sparse data nearly every event
+  // opens a bucket, and a map node plus a vector per bucket were two mallocs
+  // and frees per event. Bounded by kMaxSpareBuckets.
+  static constexpr size_t kMaxSpareBuckets = 256;
+  static constexpr size_t kMaxSpareCapacity = 4096;  // larger vectors are freed
+  std::vector<Buckets::node_type> spare_buckets;
   std::vector<std::pair<WindowKey, int64_t>> tumbling_dirty, sliding_dirty;
   std::vector<WindowKey> session_dirty;
   std::vector<WindowRecord> retractions;
@@ -248,8 +256,28 @@ struct WindowOperator::State {
     if constexpr (K == Kind::kTumbling) return tumbling_overflow;
     else return pane_overflow;
   }
-  std::map<int64_t, std::vector<PackedKey>>& buckets(Kind kind) {
+  Buckets& buckets(Kind kind) {
     return kind == Kind::kTumbling ? tumbling_buckets : pane_buckets;
+  }
+
+  /// The bucket `at` of `m`, created (from a spare node when there is one) if absent.
+  std::vector<PackedKey>& bucket(Buckets& m, int64_t at) {
+    auto it = m.lower_bound(at);
+    if (it != m.end() && it->first == at) return it->second;
+    if (spare_buckets.empty()) return m.emplace_hint(it, at, std::vector<PackedKey>{})->second;
+    Buckets::node_type node = std::move(spare_buckets.back());
+    spare_buckets.pop_back();
+    node.key() = at;
+    return m.insert(it, std::move(node))->second;
+  }
+
+  /// Removes the bucket at `it` from `m`, keeping its node for reuse.
+  void retire(Buckets& m, Buckets::iterator it) { recycle(m.extract(it)); }
+
+  void recycle(Buckets::node_type node) {
+    if (spare_buckets.size() >= kMaxSpareBuckets || node.mapped().capacity() > kMaxSpareCapacity) return;
+    node.mapped().clear();
+    spare_buckets.push_back(std::move(node));
   }
 
   template <Kind K>
@@ -280,13 +308,13 @@ struct WindowOperator::State {
       in.index = index;
       in.c = CounterOf<K>{};
       in.c.flags = kUsed;
-      buckets(K)[index].push_back(pack(key));
+      bucket(buckets(K), index).push_back(pack(key));
       return in.c;
     }
     auto [it, created] = overflow<K>().try_emplace(SlotId{key.cell, index, key.category});
     if (created) {
       ++spilled<K>(ks);
-      buckets(K)[index].push_back(pack(key));
+      bucket(buckets(K), index).push_back(pack(key));
     }
     return it->second;
   }
@@ -392,7 +420,7 @@ struct WindowOperator::State {
     while (!tumbling_buckets.empty() && (tumbling_buckets.begin()->first + 1) * tumble_ms + lateness_ms <= wm) {
       const int64_t idx = tumbling_buckets.begin()->first;
       for (const PackedKey& pk : tumbling_buckets.begin()->second) erase<Kind::kTumbling>(pk.key(), idx);
-      tumbling_buckets.erase(tumbling_buckets.begin());
+      retire(tumbling_buckets, tumbling_buckets.begin());
     }
   }
 
@@ -461,7 +489,7 @@ struct WindowOperator::State {
     while (!pane_buckets.empty() && (pane_buckets.begin()->first + k) * slide_ms + lateness_ms <= wm) {
       const int64_t q = pane_buckets.begin()->first;
       for (const PackedKey& pk : pane_buckets.begin()->second) erase<Kind::kPane>(pk.key(), q);
-      pane_buckets.erase(pane_buckets.begin());
+      retire(pane_buckets, pane_buckets.begin());
     }
   }
 
@@ -503,7 +531,7 @@ struct WindowOperator::State {
     const int32_t bucket = minute_bucket(t);
     if (bucket < ks.timer_minute) {
       ks.timer_minute = bucket;
-      session_timers[bucket].push_back(pack(key));
+      this->bucket(session_timers, bucket).push_back(pack(key));
     }
   }
 
@@ -590,8 +618,8 @@ struct WindowOperator::State {
     std::vector<PackedKey> deferred;
     while (!session_timers.empty() && session_timers.begin()->first <= frontier) {
       const int64_t bucket = session_timers.begin()->first;
-      std::vector<PackedKey> bucket_keys = std::move(session_timers.begin()->second);
-      session_timers.erase(session_timers.begin());
+      Buckets::node_type node = session_timers.extract(session_timers.begin());
+      std::vector<PackedKey>& bucket_keys = node.mapped();
       std::sort(bucket_keys.begin(), bucket_keys.end(), [](const PackedKey& a, const PackedKey& b) {
         return a.cell != b.cell ? a.cell < b.cell : a.category < b.category;
       });
@@ -629,6 +657,7 @@ struct WindowOperator::State {
           schedule(key, ks, list);
         }
       }
+      recycle(std::move(node));
     }
     if (!deferred.empty()) {
       auto& bucket = session_timers[std::clamp<int64_t>(frontier, INT32_MIN + 1, INT32_MAX - 1)];
@@ -802,6 +831,7 @@ WindowOperator::Stats WindowOperator::stats() const {
                    map_bytes(s.global, sizeof(std::pair<GlobalId, uint64_t>)) + bucket_bytes(s.tumbling_buckets) +
                    bucket_bytes(s.pane_buckets) + bucket_bytes(s.session_timers);
   for (const auto& [k, v] : s.session_overflow) st.state_bytes += v.capacity() * sizeof(Session);
+  for (const auto& node : s.spare_buckets) st.state_bytes += 64 + node.mapped().capacity() * sizeof(PackedKey);
   return st;
 }
 
